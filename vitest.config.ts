@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: ['packages/*/vitest.config.ts', 'test/vitest.config.ts'],
+    reporters: ['default', './scripts/summary-reporter.ts'],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      exclude: ['packages/*/src/index.ts', 'packages/*/src/native.ts', 'packages/*/src/**/*.d.ts'],
+      reporter: ['text-summary', 'json-summary'],
+    },
+  },
+});
