@@ -9,6 +9,7 @@ import {
   RawEventFd,
   VmDeviceError,
 } from '../src/index.js';
+import { runTsWorker } from './support/ts-worker.js';
 
 /** Stands in for VmFd.setIrqLine: records the levels set (KVM's side is kvm-ioctls' to test). */
 class LineLog implements IrqLineProvider {
@@ -65,6 +66,20 @@ describe('irqfd-backed interrupts', () => {
     owner.deassert();
     expect(copy.asserted).toBe(false);
   });
+
+  it('can be raised from a worker thread over descriptors the main thread owns', async () => {
+    using edgeFd = new EventFd(0, EFD_NONBLOCK);
+    using irqfd = new EventFd(0, EFD_NONBLOCK);
+    using resamplefd = new EventFd(0, EFD_NONBLOCK);
+    const level = new IrqFdLevelInterrupt(irqfd, resamplefd);
+    await runTsWorker(new URL('./fixtures/irq-worker.ts', import.meta.url), {
+      edgeFd: edgeFd.fd,
+      level: level.shared,
+    });
+    expect(edgeFd.read()).toBe(3n);
+    expect(level.asserted).toBe(true);
+    expect(irqfd.read()).toBe(1n);
+  }, 60_000);
 
   it('rejects what is not an eventfd or a shared descriptor', () => {
     expect(() => new IrqFdEdgeInterrupt({} as never)).toThrow(TypeError);
