@@ -1,24 +1,25 @@
-// Sizes and field offsets of the structs in <linux/kvm.h>, taken by the
-// compiler at build time, so that a test can hold every TypeScript layout in
-// src/ against the kernel headers this machine has. Nothing else lives here.
+// Hands the tables of kvm-abi.c (sizes, member offsets and constants of
+// <linux/kvm.h>, computed by the C compiler) to JavaScript, so that a test can
+// hold every TypeScript layout, ioctl number, capability and constant in src/
+// against the kernel headers of the machine that builds the package. The
+// package itself never loads this addon.
 #include <napi.h>
 
-#include <linux/kvm.h>
-#include <stddef.h>
+#include "kvm-abi.h"
 
 namespace {
 
+Napi::Object Table(Napi::Env env, const kvm_table_entry* entries) {
+  Napi::Object out = Napi::Object::New(env);
+  for (const kvm_table_entry* e = entries; e->name != nullptr; e++)
+    out[e->name] = Napi::Number::New(env, static_cast<double>(e->value));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Napi::Object sizes = Napi::Object::New(env);
-  Napi::Object offsets = Napi::Object::New(env);
-#define SIZE(T) sizes[#T] = Napi::Number::New(env, sizeof(struct T))
-#define OFFSET(T, F) offsets[#T "." #F] = Napi::Number::New(env, offsetof(struct T, F))
-  SIZE(kvm_regs);
-  OFFSET(kvm_regs, rip);
-#undef SIZE
-#undef OFFSET
-  exports["sizes"] = sizes;
-  exports["offsets"] = offsets;
+  exports["sizes"] = Table(env, kvm_sizes);
+  exports["offsets"] = Table(env, kvm_offsets);
+  exports["constants"] = Table(env, kvm_constants);
   return exports;
 }
 

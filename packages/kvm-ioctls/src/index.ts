@@ -1,1 +1,17 @@
-export {};
+export { Cap } from './cap.js';
+export * from './constants.js';
+export type { DeviceAttr } from './device.js';
+export { DeviceFd } from './device.js';
+export { KvmError, type KvmErrorCode, type KvmErrorOptions } from './errors.js';
+export { type IoctlName, ioctls, KVMIO } from './ioctls.js';
+export { Kvm } from './kvm.js';
+export { KvmFd } from './kvm-fd.js';
+export * as layout from './layout.js';
+export * from './structs/index.js';
+export type { FdLike } from './validate.js';
+export { VcpuFd } from './vcpu.js';
+export type * from './vcpu-exit.js';
+export { KvmRun } from './vcpu-exit.js';
+export type * from './vcpu-handler.js';
+export { VcpuThread, type VcpuThreadOptions } from './vcpu-thread.js';
+export { type GsiRoute, type IoEventAddress, type IoEventOptions, type IrqchipState, VmFd } from './vm.js';
