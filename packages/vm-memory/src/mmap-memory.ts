@@ -21,7 +21,6 @@ import {
   madvise,
   memfdCreate,
   mmap,
-  munmap,
   pageSize,
   viewAt,
 } from '@tsvmm/vmm-sys-util';
@@ -36,6 +35,9 @@ import {
 } from './ranges.js';
 import { GuestRegion } from './region.js';
 import { GuestRegionCollection } from './region-collection.js';
+
+/** madvise(2) advice that frees the pages of a shared mapping and its backing (`<asm-generic/mman-common.h>`). */
+const MADV_REMOVE = 9;
 
 /** The huge page size of x86-64 hugetlbfs and THP. */
 export const HUGE_PAGE_SIZE = 2 * 1024 * 1024;
@@ -75,21 +77,18 @@ export class GuestMemoryMmap extends GuestRegionCollection {
   /** The memfd behind every region, if the memory is memfd-backed. */
   readonly memfd: number | undefined;
   readonly #dirtyPageSize: number | undefined;
-  readonly #ownsMappings: boolean;
-  readonly #ownsFd: boolean;
+  readonly #ownsPages: boolean;
 
   private constructor(
     regions: GuestRegion[],
     dirtyPageSize: number | undefined,
     memfd: number | undefined,
-    ownsMappings: boolean,
-    ownsFd: boolean,
+    ownsPages: boolean,
   ) {
     super(regions);
     this.memfd = memfd;
     this.#dirtyPageSize = dirtyPageSize;
-    this.#ownsMappings = ownsMappings;
-    this.#ownsFd = ownsFd;
+    this.#ownsPages = ownsPages;
   }
 
   /**
@@ -110,7 +109,6 @@ export class GuestMemoryMmap extends GuestRegionCollection {
     const layout = layoutRanges(ranges, huge === true ? HUGE_PAGE_SIZE : pageSize());
     const dirtyPageSize = dirtyPageSizeOf(options.dirtyTracking);
     let fd: number | undefined;
-    const buffers: ArrayBuffer[] = [];
     try {
       if (backing === 'memfd') {
         fd = memfdCreate(options.memfdName ?? 'guest-ram', huge === true ? MFD_HUGETLB : 0);
@@ -122,13 +120,14 @@ export class GuestMemoryMmap extends GuestRegionCollection {
       const regions: GuestRegion[] = [];
       let fileOffset = 0;
       for (const { start, size } of layout) {
+        // Base pages are reserved lazily (MAP_NORESERVE): guest RAM is mostly
+        // untouched. Hugetlb pages must be reserved now, or a fault on a page
+        // the pool cannot supply would kill the process with SIGBUS.
+        const flags = MAP_SHARED | (huge === true ? 0 : MAP_NORESERVE);
         const buffer =
           fd === undefined
-            ? mmap(size, {
-                flags: MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | (huge === true ? MAP_HUGETLB : 0),
-              })
-            : mmap(size, { fd, offset: fileOffset, flags: MAP_SHARED | MAP_NORESERVE });
-        buffers.push(buffer);
+            ? mmap(size, { flags: flags | MAP_ANONYMOUS | (huge === true ? MAP_HUGETLB : 0) })
+            : mmap(size, { fd, offset: fileOffset, flags });
         if (huge === 'transparent') madvise(buffer, MADV_HUGEPAGE);
         regions.push(
           new GuestRegion(start, buffer, bitmapFor(size, dirtyPageSize), {
@@ -138,9 +137,9 @@ export class GuestMemoryMmap extends GuestRegionCollection {
         );
         fileOffset += size;
       }
-      return new GuestMemoryMmap(regions, dirtyPageSize, fd, true, fd !== undefined);
+      return new GuestMemoryMmap(regions, dirtyPageSize, fd, true);
     } catch (err) {
-      for (const b of buffers) munmap(b);
+      // Buffers mapped so far are dropped, and unmapped when collected.
       if (fd !== undefined) closeFd(fd);
       throw err;
     }
@@ -166,36 +165,28 @@ export class GuestMemoryMmap extends GuestRegionCollection {
     const how = options.map ?? (fd === undefined ? 'view' : 'memfd');
     if (how === 'memfd' && fd === undefined) throw new TypeError("map: 'memfd' needs a memfd-backed memory");
     const pageSizeOfBitmap = descriptor.dirtyPageSize;
-    const buffers: ArrayBuffer[] = [];
-    try {
-      const regions = descriptor.regions.map((d, i) => {
-        if (typeof d.hostAddress !== 'bigint') throw new TypeError(`regions[${i}] has no hostAddress`);
-        let buffer: ArrayBuffer;
-        if (how === 'memfd') {
-          if (d.fd === undefined || d.fileOffset === undefined)
-            throw new TypeError(`regions[${i}] has no memfd`);
-          buffer = mmap(d.size, { fd: d.fd, offset: d.fileOffset, flags: MAP_SHARED | MAP_NORESERVE });
-          buffers.push(buffer);
-        } else {
-          buffer = viewAt(d.hostAddress, d.size);
-        }
-        return new GuestRegion(
-          GuestAddress(d.start),
-          buffer,
-          bitmapFor(d.size, pageSizeOfBitmap, d.dirtyBitmap),
-          {
-            hostAddress: how === 'memfd' ? addressOf(buffer) : d.hostAddress,
-            ...(d.fd === undefined || d.fileOffset === undefined
-              ? {}
-              : { fd: d.fd, fileOffset: d.fileOffset }),
-          },
-        );
-      });
-      return new GuestMemoryMmap(regions, pageSizeOfBitmap, fd, how === 'memfd', false);
-    } catch (err) {
-      for (const b of buffers) munmap(b);
-      throw err;
-    }
+    // A failure part-way drops the mappings made so far; they are unmapped when collected.
+    const regions = descriptor.regions.map((d, i) => {
+      if (typeof d.hostAddress !== 'bigint') throw new TypeError(`regions[${i}] has no hostAddress`);
+      let buffer: ArrayBuffer;
+      if (how === 'memfd') {
+        if (d.fd === undefined || d.fileOffset === undefined)
+          throw new TypeError(`regions[${i}] has no memfd`);
+        buffer = mmap(d.size, { fd: d.fd, offset: d.fileOffset, flags: MAP_SHARED | MAP_NORESERVE });
+      } else {
+        buffer = viewAt(d.hostAddress, d.size);
+      }
+      return new GuestRegion(
+        GuestAddress(d.start),
+        buffer,
+        bitmapFor(d.size, pageSizeOfBitmap, d.dirtyBitmap),
+        {
+          hostAddress: how === 'memfd' ? addressOf(buffer) : d.hostAddress,
+          ...(d.fd === undefined || d.fileOffset === undefined ? {} : { fd: d.fd, fileOffset: d.fileOffset }),
+        },
+      );
+    });
+    return new GuestMemoryMmap(regions, pageSizeOfBitmap, fd, false);
   }
 
   /** A structured-clonable descriptor from which another thread rebuilds this memory over the same pages. */
@@ -214,16 +205,24 @@ export class GuestMemoryMmap extends GuestRegionCollection {
   }
 
   /**
-   * Unmaps the regions this memory mapped and closes the memfd it created;
-   * every later access throws `CLOSED`. Views of another thread's mappings
-   * are only dropped. Idempotent.
+   * Ends this memory: every later access throws `CLOSED`. The memory that
+   * made the pages (`fromRanges`) frees them now (`MADV_REMOVE`; anything
+   * still viewing them, such as a slice handed out earlier or another
+   * thread, sees zeros from then on) and closes its memfd. The address
+   * range is unmapped when the buffers are garbage-collected. A memory
+   * rebuilt from a descriptor only lets go of its mappings. Idempotent.
+   *
+   * Why not munmap now: vmm-sys-util's mapping finalizer runs after an
+   * explicit munmap, and it then unmaps whatever new mapping has taken the
+   * same address in between, which crashed the process in this package's
+   * tests. Until that is fixed there, closing never unmaps explicitly.
    */
   close(): void {
     if (this.closed) return;
     const regions = this.regions;
     this.detach();
-    if (this.#ownsMappings) for (const r of regions) munmap(r.buffer as ArrayBuffer);
-    if (this.#ownsFd && this.memfd !== undefined) closeFd(this.memfd);
+    if (this.#ownsPages) for (const r of regions) madvise(r.buffer as ArrayBuffer, MADV_REMOVE);
+    if (this.#ownsPages && this.memfd !== undefined) closeFd(this.memfd);
   }
 
   /** {@link GuestMemoryMmap.close}, for `using`. */

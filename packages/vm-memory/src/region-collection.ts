@@ -16,14 +16,16 @@ import type { GuestMemory } from './guest-memory.js';
 import type { ObjectLayout } from './layout.js';
 import type { GuestRegion } from './region.js';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 /** What a layout's `write` names the value in its error messages. */
 const OBJECT_WHERE = 'object written to guest memory';
 
 /** A bigint address as a number, or -1 (never backed) if it is negative or above 2^53. */
 function toNumber(addr: bigint): number {
-  return addr >= 0n && addr <= MAX_SAFE ? Number(addr) : -1;
+  // Number() rounds, but monotonically: every bigint above 2^53 - 1 becomes
+  // at least 2^53, so the range check on the result is exact.
+  const a = Number(addr);
+  return a >= 0 && a <= Number.MAX_SAFE_INTEGER ? a : -1;
 }
 
 function checkLength(length: number): void {
