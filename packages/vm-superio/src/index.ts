@@ -1,1 +1,4 @@
-export {};
+export * from './errors.js';
+export * from './serial.js';
+export * from './serial-registers.js';
+export type { DeviceLog, SharedDeviceState } from './shared-state.js';
