@@ -80,18 +80,29 @@ Napi::Value IoctlBuffer(const Napi::CallbackInfo& info) {
 }
 
 // Live mappings made by Mmap, so that a mapping is released exactly once:
-// either by an explicit Munmap or by the buffer's finalizer, whichever is first.
+// by an explicit Munmap or by the buffer's finalizer, whichever comes first.
+// Entries are keyed by address but identified by their record: once a
+// mapping is released, the kernel may hand the same address to a new mapping,
+// and a late finalizer of the old buffer must not unmap the new one.
+struct Mapping {
+  void* addr;
+  size_t length;
+};
 std::mutex mappings_mutex;
-std::unordered_map<void*, size_t> mappings;
+std::unordered_map<void*, Mapping*> mappings;
 
-bool Forget(void* addr) {
+// Removes `m` from the live set if it is still there; true if it was.
+bool Forget(Mapping* m) {
   std::lock_guard<std::mutex> lock(mappings_mutex);
-  return mappings.erase(addr) == 1;
+  auto it = mappings.find(m->addr);
+  if (it == mappings.end() || it->second != m) return false;
+  mappings.erase(it);
+  return true;
 }
 
-void Unmap(Napi::Env, void* addr, size_t* len) {
-  if (Forget(addr)) munmap(addr, *len);
-  delete len;
+void Unmap(Napi::Env, void* addr, Mapping* m) {
+  if (Forget(m)) munmap(addr, m->length);
+  delete m;
 }
 
 // mmap(NULL, length, prot, flags, fd, offset) as an ArrayBuffer that owns the
@@ -104,11 +115,12 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
   off_t offset = static_cast<off_t>(U64(info[4]));
   void* p = mmap(nullptr, length, prot, flags, fd, offset);
   if (p == MAP_FAILED) return Neg(info.Env());
+  auto* m = new Mapping{p, length};
   {
     std::lock_guard<std::mutex> lock(mappings_mutex);
-    mappings[p] = length;
+    mappings[p] = m;
   }
-  return Napi::ArrayBuffer::New(info.Env(), p, length, Unmap, new size_t(length));
+  return Napi::ArrayBuffer::New(info.Env(), p, length, Unmap, m);
 }
 
 // Unmaps an ArrayBuffer made by Mmap now and detaches it, so that JavaScript
@@ -118,7 +130,14 @@ Napi::Value Munmap(const Napi::CallbackInfo& info) {
   void* p = ab.Data();
   size_t len = ab.ByteLength();
   if (p == nullptr || len == 0) return Napi::Number::New(info.Env(), 0);
-  if (!Forget(p)) return Napi::Number::New(info.Env(), -EINVAL);  // not ours, or already unmapped
+  {
+    // Only a live mapping made by Mmap, of exactly this buffer's extent. The
+    // record stays allocated: the buffer's finalizer frees it later.
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    auto it = mappings.find(p);
+    if (it == mappings.end() || it->second->length != len) return Napi::Number::New(info.Env(), -EINVAL);
+    mappings.erase(it);
+  }
   ab.Detach();
   int r = munmap(p, len);
   return r < 0 ? Neg(info.Env()) : Napi::Number::New(info.Env(), 0);
@@ -240,6 +259,16 @@ Napi::Value Gettid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(syscall(SYS_gettid)));
 }
 
+// pipe2(O_CLOEXEC | flags) → [read end, write end], or -errno.
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | info[0].As<Napi::Number>().Int32Value()) < 0) return Neg(info.Env());
+  auto out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return out;
+}
+
 Napi::Value PageSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));
 }
@@ -267,6 +296,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["threadSelf"] = Napi::Function::New(env, ThreadSelf, "threadSelf");
   exports["threadKill"] = Napi::Function::New(env, ThreadKill, "threadKill");
   exports["gettid"] = Napi::Function::New(env, Gettid, "gettid");
+  exports["pipe"] = Napi::Function::New(env, Pipe, "pipe");
   exports["pageSize"] = Napi::Function::New(env, PageSize, "pageSize");
   return exports;
 }

@@ -56,3 +56,15 @@ export class FileDescriptor implements Disposable {
     this.close();
   }
 }
+
+/**
+ * pipe2(2) with O_CLOEXEC always added: `[readFd, writeFd]`. Both ends are
+ * plain descriptors, usable from every thread (a vCPU thread writes console
+ * output into one that the main thread reads as a stream).
+ */
+export function pipe(flags = 0): [number, number] {
+  if (!Number.isInteger(flags)) throw new TypeError('flags must be an integer');
+  const r = native().pipe(flags);
+  if (typeof r === 'number') check(r, 'pipe2');
+  return r as [number, number];
+}

@@ -36,6 +36,7 @@ export interface NativeBinding {
   threadSelf(): bigint;
   threadKill(thread: bigint, signo: number): number;
   gettid(): number;
+  pipe(flags: number): [number, number] | number;
   pageSize(): number;
 }
 

@@ -22,6 +22,7 @@ import {
   O_RDONLY,
   open,
   pageSize,
+  pipe,
   SysError,
   viewAt,
 } from '../src/index.js';
@@ -94,6 +95,26 @@ describe('mmap', () => {
     expect(buf.byteLength).toBe(0);
     expect(() => munmap(buf)).not.toThrow(); // a detached buffer is already released
     expect(() => munmap(new ArrayBuffer(8))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+
+  it('never lets a released buffer unmap a new mapping at the same address', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let old: ArrayBuffer | undefined = mmap(pageSize());
+    const oldAddress = addressOf(old);
+    munmap(old);
+    // The kernel hands the freed range to the next mapping of that size.
+    const fresh = mmap(pageSize());
+    expect(addressOf(fresh)).toBe(oldAddress);
+    old = undefined; // the old buffer's finalizer runs now and must leave `fresh` mapped
+    for (let i = 0; i < 3; i++) gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    const words = new Uint32Array(fresh);
+    words[0] = 0x12345678; // a crash here (SIGSEGV) is the bug
+    expect(words[0]).toBe(0x12345678);
   });
 
   it('maps a memfd so that two mappings share pages', () => {
@@ -170,6 +191,27 @@ describe('eventfd and epoll', () => {
     efd.close();
     expect(efd.closed).toBe(true);
     expect(() => efd.write(1)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+});
+
+describe('pipe', () => {
+  it('carries bytes from the write end to the read end', async () => {
+    const { readSync, writeSync } = await import('node:fs');
+    const [r, w] = pipe();
+    try {
+      expect(writeSync(w, Buffer.from('hello'))).toBe(5);
+      const buf = Buffer.alloc(8);
+      expect(readSync(r, buf)).toBe(5);
+      expect(buf.subarray(0, 5).toString()).toBe('hello');
+    } finally {
+      close(r);
+      close(w);
+    }
+  });
+
+  it('refuses bad flags', () => {
+    expect(() => pipe(1.5)).toThrow(TypeError);
+    expect(() => pipe(-1)).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'pipe2' }));
   });
 });
 
