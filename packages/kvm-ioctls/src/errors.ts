@@ -3,14 +3,12 @@ import { errnoName, SysError } from '@tsvmm/vmm-sys-util';
 /**
  * Why a {@link KvmError} was thrown: the errno name of a failed system call
  * (`EEXIST`, `EINVAL`, `EBADF`...), or one of the package's own codes:
- * - `KVM_API_VERSION`: /dev/kvm speaks an API version other than 12
  * - `KVM_RUN_MMAP_SIZE`: the vCPU mmap size is too small to hold `kvm_run`
  * - `VCPU_BUSY`: the vCPU is being run by a {@link VcpuThread}; stop it first
  * - `VCPU_THREAD_FAILED`: a vCPU thread ended with an error (see `cause`)
  * - `VCPU_HANDLER_INVALID`: a vCPU thread's handler module does not export a usable `setup`
  */
 export type KvmErrorCode =
-  | 'KVM_API_VERSION'
   | 'KVM_RUN_MMAP_SIZE'
   | 'VCPU_BUSY'
   | 'VCPU_THREAD_FAILED'

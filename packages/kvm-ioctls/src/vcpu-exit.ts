@@ -318,25 +318,31 @@ export class KvmRun {
         return e;
       }
       default:
-        this.#unsupported.reason = reason;
-        return this.#unsupported;
+        return this.#unsupportedExit(reason);
     }
   }
 
-  #io(): IoInExit | IoOutExit {
+  #unsupportedExit(reason: number): UnsupportedExit {
+    this.#unsupported.reason = reason;
+    return this.#unsupported;
+  }
+
+  #io(): IoInExit | IoOutExit | UnsupportedExit {
     const u8 = this.#u8;
     const state = u8[OFF.ioDirection] === KVM_EXIT_IO_OUT ? this.#ioOut : this.#ioIn;
     const e = state.exit;
     const size = u8[OFF.ioSize]!;
     const count = this.#u32[IO_COUNT_32]!;
     const length = size * count;
-    // data_offset is a u64; anything past the mapping (impossible from a sane kernel) fails the view below.
-    const offset = this.#u32[IO_DATA_OFFSET_32 + 1] === 0 ? this.#u32[IO_DATA_OFFSET_32]! : u8.length;
+    const offset = this.#u32[IO_DATA_OFFSET_32]!;
+    // data_offset is a u64 relative to kvm_run; data outside the mapping cannot come from a sane kernel.
+    if (this.#u32[IO_DATA_OFFSET_32 + 1] !== 0 || offset + length > u8.length)
+      return this.#unsupportedExit(KVM_EXIT_IO);
     e.port = this.#u16[IO_PORT_16]!;
     e.size = size;
     e.count = count;
     if (offset !== state.offset || length !== state.length) {
-      e.data = new Uint8Array(this.buffer, offset, length);
+      e.data = u8.subarray(offset, offset + length);
       state.offset = offset;
       state.length = length;
     }

@@ -1,0 +1,2 @@
+export * from './program.js';
+export * from './test-vm.js';
