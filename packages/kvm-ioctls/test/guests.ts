@@ -32,11 +32,11 @@ export const REAL_MODE_IO = program([
 
 /**
  * Real mode with the in-kernel irqchip: installs an IVT entry for vector 0x24,
- * programs the master PIC (vectors 0x20-0x27, only IRQ 4 unmasked), waits with
- * `sti; hlt`, and reports the vector its handler saw on port 0x10.
+ * programs the master PIC (vectors 0x20-0x27, only IRQ 4 unmasked), says so on
+ * port 0x11, waits with `sti; hlt`, and reports the vector its handler saw on port 0x10.
  */
 export const REAL_MODE_IRQ = program([
-  ['c7 06 90 00 2a 10', 'movw $handler, 0x90   # IVT[0x24].offset'],
+  ['c7 06 90 00 2c 10', 'movw $handler, 0x90   # IVT[0x24].offset'],
   ['c7 06 92 00 00 00', 'movw $0, 0x92         # IVT[0x24].segment'],
   ['b0 11', 'mov $0x11, %al'],
   ['e6 20', 'out %al, $0x20        # PIC ICW1: edge, cascade, ICW4 follows'],
@@ -48,6 +48,7 @@ export const REAL_MODE_IRQ = program([
   ['e6 21', 'out %al, $0x21        # ICW4: 8086 mode'],
   ['b0 ef', 'mov $0xef, %al'],
   ['e6 21', 'out %al, $0x21        # OCW1: mask everything but IRQ 4'],
+  ['e6 11', 'out %al, $0x11        # IoOut 0x11: ready (an edge before ICW1 would be lost)'],
   ['31 db', 'xor %bx, %bx'],
   ['fb', 'sti'],
   ['f4', 'hlt                   # sleeps in the kernel until the interrupt'],

@@ -103,7 +103,7 @@ describe.skipIf(!kvmAvailable)('VcpuThread', () => {
     t.close();
   });
 
-  it('runs several vCPUs at the same time', async () => {
+  it('runs several vCPUs at the same time', { timeout: 60_000 }, async () => {
     // Each vCPU sets its flag and waits for the next one's: no vCPU can finish unless all run at once.
     const n = 3;
     const { t, vcpus } = userVm(USER_HANDSHAKE, n);
@@ -128,15 +128,28 @@ describe.skipIf(!kvmAvailable)('VcpuThread', () => {
     t.close();
   });
 
-  it('delivers an interrupt raised through an irqfd to a halted guest', async () => {
+  it('delivers an interrupt raised through an irqfd to a halted guest', { timeout: 60_000 }, async () => {
     const t = createTestVm({ ramSize: 0x1_0000, irqchip: true });
     t.ram.set(REAL_MODE_IRQ, REAL_MODE_LOAD);
     const vcpu = t.vm.createVcpu(0);
     enterRealMode(vcpu, REAL_MODE_LOAD);
     using irq = new EventFd();
     t.vm.registerIrqfd(irq, 4);
-    const thread = VcpuThread.start({ vcpu, handler: fixture('stop-on-port.mjs'), data: { port: 0x10 } });
-    await thread.ready;
+    const ready = new SharedArrayBuffer(4);
+    const thread = VcpuThread.start({
+      vcpu,
+      handler: fixture('stop-on-port.mjs'),
+      data: { port: 0x10, ready, readyPort: 0x11 },
+    });
+    // Once the guest has programmed its PIC (an edge before that would be reset away):
+    const flag = new Int32Array(ready);
+    await within(
+      30_000,
+      thread,
+      (async () => {
+        while (Atomics.load(flag, 0) === 0) await sleep(5);
+      })(),
+    );
     irq.write(1); // edge on GSI 4: the master PIC's IRQ 4, vector 0x24
     const result = await within(30_000, thread, thread.done);
     expect(result).toMatchObject({ kind: 'HandlerStop', detail: { data: [0x24] } });

@@ -15,10 +15,11 @@ import type { VmFd } from '../vm.js';
 
 /** Where the test guests keep things, as guest physical (= virtual, identity-mapped) addresses. */
 export const TestGuestLayout = {
-  /** Page-map level 4, then the PDPT and the page directory (2 MiB pages). */
+  /** Page-map level 4, the PDPT, the page directory, and the page table of the first 2 MiB. */
   PML4: 0x1000,
   PDPT: 0x2000,
   PD: 0x3000,
+  PT: 0xa000,
   /** Global descriptor table. */
   GDT: 0x4000,
   /** The 64-bit TSS and its I/O permission bitmap (up to 0x7069). */
@@ -109,8 +110,8 @@ export function enterRealMode(vcpu: VcpuFd, ip: number): void {
 }
 
 /**
- * Writes page tables (identity map of the first 4 MiB, user-accessible, 2 MiB
- * pages), a GDT and a TSS into `ram`, and puts `vcpu` in 64-bit mode at CPL3:
+ * Writes page tables (a user-accessible identity map of the first 4 MiB: 4 KiB
+ * pages up to 2 MiB, then one 2 MiB page), a GDT and a TSS into `ram`, and puts `vcpu` in 64-bit mode at CPL3:
  * EFER.LME|LMA, CR0.PG|PE, CR4.PAE, a 64-bit code segment with DPL 3, data
  * segments with DPL 3, RPL-3 selectors. User-mode `in`/`out` are allowed by
  * the TSS's I/O permission bitmap (not by IOPL, which some software KVMs
@@ -129,11 +130,14 @@ export function enterLongModeUser(
   const L = TestGuestLayout;
   const view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   const q = (at: number, value: bigint) => view.setBigUint64(at, value, true);
-  // Page tables: PML4[0] -> PDPT, PDPT[0] -> PD, PD[0..1] -> 2 MiB pages at 0 and 2 MiB.
+  // Page tables: PML4[0] -> PDPT, PDPT[0] -> PD, PD[0] -> PT (4 KiB pages over the first 2 MiB, so
+  // that the guest's dirty bits, and a shadow-paging KVM's dirty log, are per 4 KiB page), and
+  // PD[1] -> one 2 MiB page at 2 MiB (the MMIO window).
   q(L.PML4, BigInt(L.PDPT) | PTE_P | PTE_RW | PTE_US);
   q(L.PDPT, BigInt(L.PD) | PTE_P | PTE_RW | PTE_US);
-  q(L.PD, 0x00_0000n | PTE_P | PTE_RW | PTE_US | PTE_PS);
+  q(L.PD, BigInt(L.PT) | PTE_P | PTE_RW | PTE_US);
   q(L.PD + 8, 0x20_0000n | PTE_P | PTE_RW | PTE_US | PTE_PS);
+  for (let page = 0; page < 512; page++) q(L.PT + 8 * page, BigInt(page * 0x1000) | PTE_P | PTE_RW | PTE_US);
   // GDT: null, kernel code/data, user data, user code (64-bit), TSS (16 bytes).
   q(L.GDT + 0x00, 0n);
   q(L.GDT + 0x08, 0x00209a0000000000n); // P, DPL 0, code exec/read, L
