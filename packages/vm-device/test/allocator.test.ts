@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AddressAllocator, IdAllocator, MmioRange, VmDeviceError } from '../src/index.js';
 
+// `pnpm fuzz` runs many more cases.
+fc.configureGlobal({ numRuns: Number(process.env.VM_DEVICE_FUZZ_RUNS ?? 200) });
+
 const code = (fn: () => unknown): string | undefined => {
   try {
     fn();

@@ -10,6 +10,9 @@ import {
   VmDeviceError,
 } from '../src/index.js';
 
+// `pnpm fuzz` runs many more cases.
+fc.configureGlobal({ numRuns: Number(process.env.VM_DEVICE_FUZZ_RUNS ?? 200) });
+
 /** A device that records every access and answers reads with its offset. */
 class Recorder implements DevicePio, DeviceMmio {
   readonly log: string[] = [];

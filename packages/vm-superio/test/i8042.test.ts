@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { I8042_COMMAND_PORT, I8042_DATA_PORT, I8042Device, VmSuperioError } from '../src/index.js';
 
+// `pnpm fuzz` runs many more cases.
+fc.configureGlobal({ numRuns: Number(process.env.VM_SUPERIO_FUZZ_RUNS ?? 300) });
+
 const efds: EventFd[] = [];
 afterEach(() => {
   for (const e of efds.splice(0)) e.close();
@@ -212,7 +215,6 @@ describe('i8042 against hostile guests', () => {
           expect(dev.metrics.resets).toBe(resets);
         },
       ),
-      { numRuns: 300 },
     );
   });
 });

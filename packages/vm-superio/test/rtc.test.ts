@@ -21,6 +21,9 @@ import {
   VmSuperioError,
 } from '../src/index.js';
 
+// `pnpm fuzz` runs many more cases.
+fc.configureGlobal({ numRuns: Number(process.env.VM_SUPERIO_FUZZ_RUNS ?? 200) });
+
 /** An RTC on a clock the test moves. */
 function rtcAt(ms: number) {
   const clock = { ms };
@@ -242,7 +245,6 @@ describe('Rtc ports', () => {
           }
         },
       ),
-      { numRuns: 200 },
     );
   });
 });

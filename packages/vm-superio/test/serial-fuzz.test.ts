@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Serial, UART_IER, UART_IIR, UART_LCR, UART_LSR, UART_RX } from '../src/index.js';
 
+// `pnpm fuzz` runs many more cases.
+fc.configureGlobal({ numRuns: Number(process.env.VM_SUPERIO_FUZZ_RUNS ?? 300) });
+
 const VALID_IDS = [0x01, 0x00, 0x02, 0x04, 0x06, 0x0c];
 
 const op = fc.oneof(
@@ -75,7 +78,6 @@ describe('Serial under arbitrary guest register traffic', () => {
         expect(serial.read(UART_LSR) & 0x01).toBe(0);
         expect(raised + irqfd.read()).toBe(BigInt(serial.metrics.interrupts));
       }),
-      { numRuns: 300 },
     );
   });
 });
