@@ -66,21 +66,21 @@ export class IrqFdEdgeInterrupt implements EdgeInterrupt {
  * (high, then low), which is how an ISA device edge reaches the PIC/IOAPIC.
  */
 export class IrqLineEdgeInterrupt implements EdgeInterrupt {
-  readonly #vm: IrqLineProvider;
-  /** The GSI this interrupt pulses. */
-  readonly gsi: number;
+  readonly #line: IrqLineLevelInterrupt;
 
   constructor(vm: IrqLineProvider, gsi: number) {
-    if (typeof vm?.setIrqLine !== 'function') throw new TypeError('vm must have a setIrqLine() method');
-    assertGsi(gsi);
-    this.#vm = vm;
-    this.gsi = gsi;
+    this.#line = new IrqLineLevelInterrupt(vm, gsi);
+  }
+
+  /** The GSI this interrupt pulses. */
+  get gsi(): number {
+    return this.#line.gsi;
   }
 
   /** Pulses the line. */
   trigger(): void {
-    this.#vm.setIrqLine(this.gsi, true);
-    this.#vm.setIrqLine(this.gsi, false);
+    this.#line.assert();
+    this.#line.deassert();
   }
 }
 

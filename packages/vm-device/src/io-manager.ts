@@ -69,22 +69,12 @@ export class IoManager {
    * device fills `data`. On a result other than `'OK'`, `data` is untouched.
    */
   pioRead(port: PioAddress, data: Uint8Array): IoResult {
-    const entry = this.pio.find(port);
-    if (entry === undefined) return 'NO_DEVICE';
-    const len = data.length;
-    if ((len !== 1 && len !== 2 && len !== 4) || port + len - 1 > entry.last) return 'BAD_ACCESS_LENGTH';
-    entry.device.pioRead(entry.range.base, port - entry.base, data);
-    return 'OK';
+    return this.#pio(port, data, false);
   }
 
   /** Dispatches an `out` of `data.length` (1, 2 or 4) bytes to `port`. */
   pioWrite(port: PioAddress, data: Uint8Array): IoResult {
-    const entry = this.pio.find(port);
-    if (entry === undefined) return 'NO_DEVICE';
-    const len = data.length;
-    if ((len !== 1 && len !== 2 && len !== 4) || port + len - 1 > entry.last) return 'BAD_ACCESS_LENGTH';
-    entry.device.pioWrite(entry.range.base, port - entry.base, data);
-    return 'OK';
+    return this.#pio(port, data, true);
   }
 
   /**
@@ -92,25 +82,33 @@ export class IoManager {
    * (a number avoids a bigint conversion); the device fills `data`.
    */
   mmioRead(address: MmioAddress | number, data: Uint8Array): IoResult {
-    const entry = this.mmio.find(address);
-    if (entry === undefined) return 'NO_DEVICE';
-    const offset = Number(address) - entry.base;
-    const len = data.length;
-    if ((len !== 1 && len !== 2 && len !== 4 && len !== 8) || entry.base + offset + len - 1 > entry.last)
-      return 'BAD_ACCESS_LENGTH';
-    entry.device.mmioRead(entry.range.base, offset, data);
-    return 'OK';
+    return this.#mmio(address, data, false);
   }
 
   /** Dispatches a store of `data.length` (1, 2, 4 or 8) bytes to `address`. */
   mmioWrite(address: MmioAddress | number, data: Uint8Array): IoResult {
+    return this.#mmio(address, data, true);
+  }
+
+  #pio(port: PioAddress, data: Uint8Array, write: boolean): IoResult {
+    const entry = this.pio.find(port);
+    if (entry === undefined) return 'NO_DEVICE';
+    const len = data.length;
+    if ((len !== 1 && len !== 2 && len !== 4) || port + len - 1 > entry.last) return 'BAD_ACCESS_LENGTH';
+    if (write) entry.device.pioWrite(entry.range.base, port - entry.base, data);
+    else entry.device.pioRead(entry.range.base, port - entry.base, data);
+    return 'OK';
+  }
+
+  #mmio(address: MmioAddress | number, data: Uint8Array, write: boolean): IoResult {
     const entry = this.mmio.find(address);
     if (entry === undefined) return 'NO_DEVICE';
     const offset = Number(address) - entry.base;
     const len = data.length;
     if ((len !== 1 && len !== 2 && len !== 4 && len !== 8) || entry.base + offset + len - 1 > entry.last)
       return 'BAD_ACCESS_LENGTH';
-    entry.device.mmioWrite(entry.range.base, offset, data);
+    if (write) entry.device.mmioWrite(entry.range.base, offset, data);
+    else entry.device.mmioRead(entry.range.base, offset, data);
     return 'OK';
   }
 }

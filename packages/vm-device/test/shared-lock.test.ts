@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SharedLock } from '../src/index.js';
+import { incrementUnderLock } from './support/locked-counter.js';
 import { tsWorker } from './support/ts-worker.js';
 
 describe('SharedLock', () => {
@@ -36,14 +37,7 @@ describe('SharedLock', () => {
     Atomics.store(words, 3, 1);
     Atomics.notify(words, 3);
     // The main thread contends too.
-    const lock = new SharedLock(words, 0);
-    for (let i = 0; i < iterations; i++) {
-      lock.lock();
-      const v = words[1]!;
-      for (let spin = 0; spin < 20; spin++) words[2] = spin;
-      words[1] = v + 1;
-      lock.unlock();
-    }
+    incrementUnderLock(new SharedLock(words, 0), words, iterations);
     await Promise.all(done);
     await Promise.all(workers.map((w) => w.terminate()));
     expect(words[1]).toBe(4 * iterations);

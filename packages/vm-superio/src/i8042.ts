@@ -22,14 +22,14 @@
  * enabled in the command byte. Without them Linux's driver falls back to
  * waiting for timeouts; a guest without an i8042 driver only needs the reset.
  */
-import type { DevicePio, EdgeInterrupt, PioAddress } from '@tsvmm/vm-device';
+import type { EdgeInterrupt, PioAddress } from '@tsvmm/vm-device';
 import {
   assertEdgeInterrupt,
   assertFunction,
   type DeviceLog,
-  DeviceState,
   FIRST_DEVICE_WORD,
   type SharedDeviceState,
+  SharedPortDevice,
 } from './shared-state.js';
 
 /** The data port. */
@@ -105,8 +105,7 @@ const LAST_DATA = STATUS_CMD + 6;
 const SCANCODE_SET = STATUS_CMD + 7;
 const M_RESETS = STATUS_CMD + 8;
 const M_IRQ = STATUS_CMD + 9;
-const M_INVALID = STATUS_CMD + 10;
-const WORDS = STATUS_CMD + 11;
+const WORDS = STATUS_CMD + 10;
 
 // Bytes after the words: controller RAM (byte 0 is the command byte), then the output queue.
 const RAM = 0;
@@ -116,8 +115,7 @@ const QUEUE_SIZE = 16;
 const QUEUE_FLAGS = QUEUE + QUEUE_SIZE; // I8042_STR_AUXDATA | I8042_STR_TIMEOUT per byte
 const BYTES = QUEUE_FLAGS + QUEUE_SIZE;
 
-const MAGIC = 0x8042;
-const DEVICE = 'i8042';
+const LAYOUT = { device: 'i8042', magic: 0x8042, words: WORDS, bytes: BYTES };
 /** What a BIOS leaves: translation on, mouse port off, keyboard interrupt on. */
 const CTR_AT_BOOT = I8042_CTR_XLATE | I8042_CTR_AUXDIS | I8042_CTR_SYSFLAG | I8042_CTR_KBDINT;
 /** Output port: reset line high (not in reset), A20 enabled. */
@@ -129,8 +127,7 @@ const KBD_BAT_OK = 0xaa;
 const KBD_ECHO = 0xee;
 const FROM_KBD = 0;
 
-// Kinds of bad access, for logOnce.
-const BAD_SIZE = 0;
+// Kinds of bad access, for logging once (0 is a bad size).
 const BAD_PORT = 1;
 const UNKNOWN_COMMAND = 2;
 const OUTPUT_FULL = 3;
@@ -140,8 +137,7 @@ const OUTPUT_FULL = 3;
  * `new PioRange(I8042_DATA_PORT, 1)` and `new PioRange(I8042_COMMAND_PORT, 1)`
  * (port 0x61 between them belongs to the PIT's speaker gate).
  */
-export class I8042Device implements DevicePio {
-  readonly #state: DeviceState;
+export class I8042Device extends SharedPortDevice {
   readonly #w: Int32Array;
   readonly #b: Uint8Array;
   readonly #onReset: ResetCallback;
@@ -162,18 +158,14 @@ export class I8042Device implements DevicePio {
     if (options.keyboardInterrupt !== undefined)
       assertEdgeInterrupt(options.keyboardInterrupt, 'keyboardInterrupt');
     if (options.auxInterrupt !== undefined) assertEdgeInterrupt(options.auxInterrupt, 'auxInterrupt');
-    if (options.log !== undefined) assertFunction(options.log, 'log');
-    const log = options.log ?? console.warn;
+    super(LAYOUT, options.log, shared);
+    this.#w = this.state.words;
+    this.#b = this.state.bytes;
     if (shared === undefined) {
-      this.#state = DeviceState.create(DEVICE, MAGIC, WORDS, BYTES, log);
-      this.#state.bytes[RAM] = CTR_AT_BOOT;
-      this.#state.words[OUTPUT_PORT] = OUTPUT_PORT_AT_BOOT;
-      this.#state.words[SCANCODE_SET] = 2;
-    } else {
-      this.#state = DeviceState.attach(shared, DEVICE, MAGIC, WORDS, BYTES, log);
+      this.#b[RAM] = CTR_AT_BOOT;
+      this.#w[OUTPUT_PORT] = OUTPUT_PORT_AT_BOOT;
+      this.#w[SCANCODE_SET] = 2;
     }
-    this.#w = this.#state.words;
-    this.#b = this.#state.bytes;
     this.#onReset = options.onReset;
     this.#kbdIrq = options.keyboardInterrupt;
     this.#auxIrq = options.auxInterrupt;
@@ -187,52 +179,40 @@ export class I8042Device implements DevicePio {
     return new I8042Device(options, shared);
   }
 
-  /** The structured-clonable state to pass to {@link I8042Device.attach} in another thread. */
-  get shared(): SharedDeviceState {
-    return this.#state.shared;
-  }
-
   /** The controller's counters (all threads together). */
   get metrics(): I8042Metrics {
-    const s = this.#state;
+    const s = this.state;
     return {
       resets: s.counter(M_RESETS),
       interrupts: s.counter(M_IRQ),
-      invalidAccesses: s.counter(M_INVALID),
+      invalidAccesses: s.invalidAccesses,
     };
   }
 
-  /** A guest `in` from port 0x60 or 0x64 (one byte; other sizes read all ones). */
-  pioRead(base: PioAddress, offset: number, data: Uint8Array): void {
+  /** A one-byte guest `in` from port 0x60 or 0x64. */
+  protected readPort(base: PioAddress, offset: number): number {
     const port = base + offset;
-    if (data.length !== 1) {
-      this.#invalid(BAD_SIZE, `${data.length}-byte read of port 0x${port.toString(16)}`);
-      data.fill(0xff);
-    } else if (port === I8042_DATA_PORT) data[0] = this.readData();
-    else if (port === I8042_COMMAND_PORT) data[0] = this.readStatus();
-    else {
-      this.#invalid(BAD_PORT, `read of port 0x${port.toString(16)}`);
-      data[0] = 0xff;
-    }
+    if (port === I8042_DATA_PORT) return this.readData();
+    if (port === I8042_COMMAND_PORT) return this.readStatus();
+    this.state.invalid(BAD_PORT, `read of port 0x${port.toString(16)}`);
+    return 0xff;
   }
 
-  /** A guest `out` to port 0x60 or 0x64 (one byte; other sizes are ignored). */
-  pioWrite(base: PioAddress, offset: number, data: Uint8Array): void {
+  /** A one-byte guest `out` to port 0x60 or 0x64. */
+  protected writePort(base: PioAddress, offset: number, value: number): void {
     const port = base + offset;
-    if (data.length !== 1)
-      this.#invalid(BAD_SIZE, `${data.length}-byte write to port 0x${port.toString(16)}`);
-    else if (port === I8042_DATA_PORT) this.writeData(data[0]!);
-    else if (port === I8042_COMMAND_PORT) this.writeCommand(data[0]!);
-    else this.#invalid(BAD_PORT, `write to port 0x${port.toString(16)}`);
+    if (port === I8042_DATA_PORT) this.writeData(value);
+    else if (port === I8042_COMMAND_PORT) this.writeCommand(value);
+    else this.state.invalid(BAD_PORT, `write to port 0x${port.toString(16)}`);
   }
 
   /** Reads the status register (port 0x64). */
   readStatus(): number {
     const w = this.#w;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     let status = w[STATUS_CMD]! | I8042_STR_KEYLOCK | (this.#b[RAM]! & I8042_CTR_SYSFLAG);
     if (w[OUT_COUNT]! > 0) status |= I8042_STR_OBF | this.#b[QUEUE_FLAGS + w[OUT_HEAD]!]!;
-    this.#state.lock.unlock();
+    this.state.lock.unlock();
     return status;
   }
 
@@ -241,7 +221,7 @@ export class I8042Device implements DevicePio {
     const w = this.#w;
     const b = this.#b;
     let value: number;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       const count = w[OUT_COUNT]!;
       if (count === 0) value = w[LAST_DATA]!;
@@ -255,7 +235,7 @@ export class I8042Device implements DevicePio {
         if (count > 1) this.#raiseFor(b[QUEUE_FLAGS + w[OUT_HEAD]!]!);
       }
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
     this.#afterUnlock();
     return value;
@@ -266,7 +246,7 @@ export class I8042Device implements DevicePio {
     command &= 0xff;
     const w = this.#w;
     const ram = this.#b;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       w[STATUS_CMD] = I8042_STR_CMDDAT;
       w[PENDING_CMD] = 0;
@@ -307,11 +287,11 @@ export class I8042Device implements DevicePio {
             w[PENDING_CMD] = command;
             break;
           default:
-            this.#invalid(UNKNOWN_COMMAND, `controller command 0x${command.toString(16)}`);
+            this.state.invalid(UNKNOWN_COMMAND, `controller command 0x${command.toString(16)}`);
         }
       }
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
     this.#afterUnlock();
   }
@@ -320,7 +300,7 @@ export class I8042Device implements DevicePio {
   writeData(value: number): void {
     value &= 0xff;
     const w = this.#w;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       w[STATUS_CMD] = 0;
       const pending = w[PENDING_CMD]!;
@@ -334,7 +314,7 @@ export class I8042Device implements DevicePio {
       else if (pending === 0xd4) this.#push(KBD_RESEND, I8042_STR_AUXDATA | I8042_STR_TIMEOUT);
       else this.#keyboard(value);
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
     this.#afterUnlock();
   }
@@ -385,7 +365,7 @@ export class I8042Device implements DevicePio {
     const w = this.#w;
     const count = w[OUT_COUNT]!;
     if (count >= QUEUE_SIZE) {
-      this.#invalid(OUTPUT_FULL, 'flood of commands: output buffer full, byte dropped');
+      this.state.invalid(OUTPUT_FULL, 'flood of commands: output buffer full, byte dropped');
       return;
     }
     const at = (w[OUT_HEAD]! + count) % QUEUE_SIZE;
@@ -407,26 +387,21 @@ export class I8042Device implements DevicePio {
     if (this.#raiseKbd) {
       this.#raiseKbd = false;
       if (this.#kbdIrq !== undefined) {
-        this.#state.count(M_IRQ);
+        this.state.count(M_IRQ);
         this.#kbdIrq.trigger();
       }
     }
     if (this.#raiseAux) {
       this.#raiseAux = false;
       if (this.#auxIrq !== undefined) {
-        this.#state.count(M_IRQ);
+        this.state.count(M_IRQ);
         this.#auxIrq.trigger();
       }
     }
     if (this.#reset) {
       this.#reset = false;
-      this.#state.count(M_RESETS);
+      this.state.count(M_RESETS);
       this.#onReset();
     }
-  }
-
-  #invalid(kind: number, what: string): void {
-    this.#state.count(M_INVALID);
-    this.#state.logOnce(kind, `ignored guest ${what}`);
   }
 }

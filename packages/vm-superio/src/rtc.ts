@@ -16,13 +16,13 @@
  * never touched. No interrupt (IRQ 8) is raised: alarms are stored but do
  * not fire.
  */
-import type { DevicePio, PioAddress } from '@tsvmm/vm-device';
+import type { PioAddress } from '@tsvmm/vm-device';
 import {
   assertFunction,
   type DeviceLog,
-  DeviceState,
   FIRST_DEVICE_WORD,
   type SharedDeviceState,
+  SharedPortDevice,
 } from './shared-state.js';
 
 /** The index port. */
@@ -104,15 +104,14 @@ export interface RtcOptions {
 
 /** Counters of one RTC, shared by all its objects. */
 export interface RtcMetrics {
-  /** Bad sizes and writes to read-only registers. */
+  /** Bad sizes, bad ports and writes to read-only registers. */
   readonly invalidAccesses: number;
 }
 
-// Shared words after the common header (an odd count keeps the doubles after them 8-aligned).
+// Shared words after the common header (an even count keeps the doubles after them 8-aligned).
 const INDEX = FIRST_DEVICE_WORD;
 const NMI_MASK = INDEX + 1;
-const M_INVALID = INDEX + 2;
-const WORDS = INDEX + 3;
+const WORDS = INDEX + 2;
 // Bytes: two doubles (offset from the host clock, time of the last register C read), then RAM.
 const OFFSET_MS = 0;
 const LAST_C_READ = 1;
@@ -120,14 +119,13 @@ const RAM = 16;
 const RAM_SIZE = 128;
 const BYTES = RAM + RAM_SIZE;
 
-const MAGIC = 0x146818;
-const DEVICE = 'rtc';
+const LAYOUT = { device: 'rtc', magic: 0x146818, words: WORDS, bytes: BYTES };
 /** UIP rises this long before each second's update ... */
 const UIP_LEAD_MS = 0.244;
 /** ... and falls when the update, this long, ends. */
 const UPDATE_MS = 1.984;
 
-const BAD_SIZE = 0;
+// Kinds of bad access, for logging once (0 is a bad size).
 const READ_ONLY = 1;
 const BAD_PORT = 2;
 
@@ -136,8 +134,7 @@ const defaultNow = (): number => performance.timeOrigin + performance.now();
 /**
  * The RTC. Register it at {@link RTC_PORT_INDEX} with {@link RTC_PORT_SIZE} ports.
  */
-export class Rtc implements DevicePio {
-  readonly #state: DeviceState;
+export class Rtc extends SharedPortDevice {
   readonly #w: Int32Array;
   readonly #ram: Uint8Array;
   readonly #times: Float64Array;
@@ -151,15 +148,10 @@ export class Rtc implements DevicePio {
    */
   constructor(options: RtcOptions = {}, shared?: SharedDeviceState) {
     if (options?.now !== undefined) assertFunction(options.now, 'now');
-    if (options?.log !== undefined) assertFunction(options.log, 'log');
-    const log = options?.log ?? console.warn;
-    this.#state =
-      shared === undefined
-        ? DeviceState.create(DEVICE, MAGIC, WORDS, BYTES, log)
-        : DeviceState.attach(shared, DEVICE, MAGIC, WORDS, BYTES, log);
-    this.#w = this.#state.words;
-    this.#times = new Float64Array(this.#state.bytes.buffer, this.#state.bytes.byteOffset + OFFSET_MS, 2);
-    this.#ram = this.#state.bytes.subarray(RAM, RAM + RAM_SIZE);
+    super(LAYOUT, options?.log, shared);
+    this.#w = this.state.words;
+    this.#times = new Float64Array(this.state.bytes.buffer, this.state.bytes.byteOffset + OFFSET_MS, 2);
+    this.#ram = this.state.bytes.subarray(RAM, RAM + RAM_SIZE);
     this.#now = options?.now ?? defaultNow;
     if (shared === undefined) {
       const ram = this.#ram;
@@ -178,14 +170,9 @@ export class Rtc implements DevicePio {
     return new Rtc(options, shared);
   }
 
-  /** The structured-clonable state to pass to {@link Rtc.attach} in another thread. */
-  get shared(): SharedDeviceState {
-    return this.#state.shared;
-  }
-
   /** The RTC's counters (all threads together). */
   get metrics(): RtcMetrics {
-    return { invalidAccesses: this.#state.counter(M_INVALID) };
+    return { invalidAccesses: this.state.invalidAccesses };
   }
 
   /** The time the RTC shows, in milliseconds since the epoch (UTC). */
@@ -193,37 +180,30 @@ export class Rtc implements DevicePio {
     return this.#now() + this.#times[OFFSET_MS]!;
   }
 
-  /** A guest `in` from port 0x70 (the index, as last written) or 0x71. */
-  pioRead(base: PioAddress, offset: number, data: Uint8Array): void {
+  /** A one-byte guest `in` from port 0x70 (the index, as last written) or 0x71. */
+  protected readPort(base: PioAddress, offset: number): number {
     const port = base + offset;
-    if (data.length !== 1) {
-      this.#invalid(BAD_SIZE, `${data.length}-byte read of port 0x${port.toString(16)}`);
-      data.fill(0xff);
-    } else if (port === RTC_PORT_DATA) data[0] = this.read(this.#index());
-    else if (port === RTC_PORT_INDEX) data[0] = this.#index() | (Atomics.load(this.#w, NMI_MASK) << 7);
-    else {
-      this.#invalid(BAD_PORT, `read of port 0x${port.toString(16)}`);
-      data[0] = 0xff;
-    }
+    if (port === RTC_PORT_DATA) return this.read(this.#index());
+    if (port === RTC_PORT_INDEX) return this.#index() | (Atomics.load(this.#w, NMI_MASK) << 7);
+    this.state.invalid(BAD_PORT, `read of port 0x${port.toString(16)}`);
+    return 0xff;
   }
 
-  /** A guest `out` to port 0x70 (select a register, bit 7 masks NMIs) or 0x71. */
-  pioWrite(base: PioAddress, offset: number, data: Uint8Array): void {
+  /** A one-byte guest `out` to port 0x70 (select a register, bit 7 masks NMIs) or 0x71. */
+  protected writePort(base: PioAddress, offset: number, value: number): void {
     const port = base + offset;
-    if (data.length !== 1)
-      this.#invalid(BAD_SIZE, `${data.length}-byte write to port 0x${port.toString(16)}`);
-    else if (port === RTC_PORT_DATA) this.write(this.#index(), data[0]!);
+    if (port === RTC_PORT_DATA) this.write(this.#index(), value);
     else if (port === RTC_PORT_INDEX) {
-      Atomics.store(this.#w, INDEX, data[0]! & 0x7f);
-      Atomics.store(this.#w, NMI_MASK, data[0]! >> 7);
-    } else this.#invalid(BAD_PORT, `write to port 0x${port.toString(16)}`);
+      Atomics.store(this.#w, INDEX, value & 0x7f);
+      Atomics.store(this.#w, NMI_MASK, value >> 7);
+    } else this.state.invalid(BAD_PORT, `write to port 0x${port.toString(16)}`);
   }
 
   /** Reads register `index` (0..127) as the guest would. */
   read(index: number): number {
     index &= 0x7f;
     const ram = this.#ram;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       const now = this.#now();
       if (index <= RTC_YEAR || index === RTC_CENTURY) {
@@ -242,7 +222,7 @@ export class Rtc implements DevicePio {
           return ram[index]!;
       }
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
   }
 
@@ -251,7 +231,7 @@ export class Rtc implements DevicePio {
     index &= 0x7f;
     value &= 0xff;
     const ram = this.#ram;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       const now = this.#now();
       const setting = (ram[RTC_REG_B]! & RTC_SET) !== 0;
@@ -278,7 +258,7 @@ export class Rtc implements DevicePio {
           break;
         case RTC_REG_C:
         case RTC_REG_D:
-          this.#invalid(
+          this.state.invalid(
             READ_ONLY,
             `write of 0x${value.toString(16)} to read-only register 0x${index.toString(16)}`,
           );
@@ -287,7 +267,7 @@ export class Rtc implements DevicePio {
           ram[index] = value;
       }
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
   }
 
@@ -362,11 +342,6 @@ export class Rtc implements DevicePio {
     date.setUTCFullYear(year, dec(ram[RTC_MONTH]!) - 1, dec(ram[RTC_DAY_OF_MONTH]!));
     date.setUTCHours(hours, dec(ram[RTC_MINUTES]!), dec(ram[RTC_SECONDS]!));
     this.#times[OFFSET_MS] = date.getTime() - now;
-  }
-
-  #invalid(kind: number, what: string): void {
-    this.#state.count(M_INVALID);
-    this.#state.logOnce(kind, `ignored guest ${what}`);
   }
 }
 

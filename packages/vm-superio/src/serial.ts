@@ -21,7 +21,7 @@
  * main thread feeding stdin) has its own `Serial` over the same state, made
  * with `new Serial()` once and `Serial.attach(serial.shared, ...)` elsewhere.
  */
-import type { DeviceMmio, DevicePio, EdgeInterrupt, MmioAddress, PioAddress } from '@tsvmm/vm-device';
+import type { DeviceMmio, EdgeInterrupt, MmioAddress, PioAddress } from '@tsvmm/vm-device';
 import {
   UART_FCR_CLEAR_RCVR,
   UART_FCR_ENABLE_FIFO,
@@ -61,9 +61,9 @@ import {
   assertEdgeInterrupt,
   assertFunction,
   type DeviceLog,
-  DeviceState,
   FIRST_DEVICE_WORD,
   type SharedDeviceState,
+  SharedPortDevice,
 } from './shared-state.js';
 
 /** COM1's base port. */
@@ -121,18 +121,13 @@ const SPACE_SEQ = IER + 14;
 const M_TX = IER + 15;
 const M_RX = IER + 16;
 const M_OVERRUN = IER + 17;
-const M_INVALID = IER + 18;
-const M_IRQ = IER + 19;
-const WORDS = IER + 20;
-
-const MAGIC = 0x16550a;
-const DEVICE = 'serial';
+const M_IRQ = IER + 18;
+const LAYOUT = { device: 'serial', magic: 0x16550a, words: IER + 19, bytes: SERIAL_FIFO_SIZE };
 const TRIGGER_LEVELS = [1, 4, 8, 14] as const;
 /** Modem inputs of a connected terminal when not in loopback: carrier, DSR and CTS up. */
 const MSR_CONNECTED = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
 
-// Kinds of bad access, for logOnce.
-const BAD_SIZE = 0;
+// Kinds of bad access, for logging once (0 is a bad size).
 const BAD_OFFSET = 1;
 const READ_ONLY = 2;
 
@@ -141,8 +136,7 @@ const READ_ONLY = 2;
  * with {@link SERIAL_PORT_SIZE} ports (or on an MMIO bus, one byte per
  * register); feed it input with {@link Serial.enqueueInput}.
  */
-export class Serial implements DevicePio, DeviceMmio {
-  readonly #state: DeviceState;
+export class Serial extends SharedPortDevice implements DeviceMmio {
   readonly #w: Int32Array;
   readonly #fifo: Uint8Array;
   readonly #output: SerialOutput;
@@ -160,17 +154,13 @@ export class Serial implements DevicePio, DeviceMmio {
   constructor(options: SerialOptions, shared?: SharedDeviceState) {
     assertFunction(options?.output, 'output');
     assertEdgeInterrupt(options.interrupt, 'interrupt');
-    if (options.log !== undefined) assertFunction(options.log, 'log');
-    const log = options.log ?? console.warn;
+    super(LAYOUT, options.log, shared);
+    this.#w = this.state.words;
+    this.#fifo = this.state.bytes;
     if (shared === undefined) {
-      this.#state = DeviceState.create(DEVICE, MAGIC, WORDS, SERIAL_FIFO_SIZE, log);
-      this.#state.words[DLL] = 0x0c; // 9600 baud
-      this.#state.words[MSR] = MSR_CONNECTED;
-    } else {
-      this.#state = DeviceState.attach(shared, DEVICE, MAGIC, WORDS, SERIAL_FIFO_SIZE, log);
+      this.#w[DLL] = 0x0c; // 9600 baud
+      this.#w[MSR] = MSR_CONNECTED;
     }
-    this.#w = this.#state.words;
-    this.#fifo = this.#state.bytes;
     this.#output = options.output;
     this.#interrupt = options.interrupt;
   }
@@ -184,33 +174,26 @@ export class Serial implements DevicePio, DeviceMmio {
     return new Serial(options, shared);
   }
 
-  /** The structured-clonable state to pass to {@link Serial.attach} in another thread. */
-  get shared(): SharedDeviceState {
-    return this.#state.shared;
-  }
-
   /** The UART's counters (all threads together). */
   get metrics(): SerialMetrics {
-    const s = this.#state;
+    const s = this.state;
     return {
       txBytes: s.counter(M_TX),
       rxBytes: s.counter(M_RX),
       overruns: s.counter(M_OVERRUN),
-      invalidAccesses: s.counter(M_INVALID),
+      invalidAccesses: s.invalidAccesses,
       interrupts: s.counter(M_IRQ),
     };
   }
 
-  /** A guest `in` from the UART. Registers are one byte wide; other sizes read all ones. */
-  pioRead(_base: PioAddress, offset: number, data: Uint8Array): void {
-    if (data.length === 1) data[0] = this.read(offset);
-    else this.#badSize(offset, data, true);
+  /** A one-byte guest `in` from register `offset`. */
+  protected readPort(_base: PioAddress, offset: number): number {
+    return this.read(offset);
   }
 
-  /** A guest `out` to the UART. Registers are one byte wide; other sizes are ignored. */
-  pioWrite(_base: PioAddress, offset: number, data: Uint8Array): void {
-    if (data.length === 1) this.write(offset, data[0]!);
-    else this.#badSize(offset, data, false);
+  /** A one-byte guest `out` to register `offset`. */
+  protected writePort(_base: PioAddress, offset: number, value: number): void {
+    this.write(offset, value);
   }
 
   /** A guest load from an MMIO-mapped UART (registers one byte apart). */
@@ -227,7 +210,7 @@ export class Serial implements DevicePio, DeviceMmio {
   read(offset: number): number {
     const w = this.#w;
     let value: number;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       const dlab = (w[LCR]! & UART_LCR_DLAB) !== 0;
       switch (offset) {
@@ -263,11 +246,11 @@ export class Serial implements DevicePio, DeviceMmio {
           break;
         default:
           value = 0xff;
-          this.#invalid(BAD_OFFSET, `read at offset ${offset}`);
+          this.state.invalid(BAD_OFFSET, `read at offset ${offset}`);
       }
       this.#updateIntr();
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
     this.#afterUnlock();
     return value;
@@ -277,7 +260,7 @@ export class Serial implements DevicePio, DeviceMmio {
   write(offset: number, value: number): void {
     const w = this.#w;
     value &= 0xff;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       const dlab = (w[LCR]! & UART_LCR_DLAB) !== 0;
       switch (offset) {
@@ -300,7 +283,7 @@ export class Serial implements DevicePio, DeviceMmio {
           break;
         case 5:
         case 6:
-          this.#invalid(
+          this.state.invalid(
             READ_ONLY,
             `write of 0x${value.toString(16)} to read-only ${offset === 5 ? 'LSR' : 'MSR'}`,
           );
@@ -309,11 +292,11 @@ export class Serial implements DevicePio, DeviceMmio {
           w[SCR] = value;
           break;
         default:
-          this.#invalid(BAD_OFFSET, `write at offset ${offset}`);
+          this.state.invalid(BAD_OFFSET, `write at offset ${offset}`);
       }
       this.#updateIntr();
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
     this.#afterUnlock();
   }
@@ -329,7 +312,7 @@ export class Serial implements DevicePio, DeviceMmio {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
     const w = this.#w;
     let n = 0;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     try {
       if ((w[MCR]! & UART_MCR_LOOP) === 0) {
         n = Math.min(bytes.length, this.#capacity() - w[RX_COUNT]!);
@@ -337,9 +320,9 @@ export class Serial implements DevicePio, DeviceMmio {
         this.#updateIntr();
       }
     } finally {
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
     }
-    if (n > 0) this.#state.count(M_RX, n);
+    if (n > 0) this.state.count(M_RX, n);
     this.#afterUnlock();
     return n;
   }
@@ -347,9 +330,9 @@ export class Serial implements DevicePio, DeviceMmio {
   /** How many bytes {@link Serial.enqueueInput} would accept now. */
   inputSpace(): number {
     const w = this.#w;
-    this.#state.lock.lock();
+    this.state.lock.lock();
     const space = (w[MCR]! & UART_MCR_LOOP) !== 0 ? 0 : this.#capacity() - w[RX_COUNT]!;
-    this.#state.lock.unlock();
+    this.state.lock.unlock();
     return space;
   }
 
@@ -361,11 +344,11 @@ export class Serial implements DevicePio, DeviceMmio {
   async whenInputSpace(): Promise<void> {
     const w = this.#w;
     for (;;) {
-      this.#state.lock.lock();
+      this.state.lock.lock();
       const full = (w[MCR]! & UART_MCR_LOOP) !== 0 || w[RX_COUNT]! >= this.#capacity();
       const seq = w[SPACE_SEQ]!;
       if (full) w[SPACE_WAITER] = 1;
-      this.#state.lock.unlock();
+      this.state.lock.unlock();
       if (!full) return;
       const wait = Atomics.waitAsync(w, SPACE_SEQ, seq);
       if (wait.async) await wait.value;
@@ -458,7 +441,7 @@ export class Serial implements DevicePio, DeviceMmio {
     if (count >= this.#capacity()) {
       // Only loopback can overrun: enqueueInput never takes more than fits.
       w[LSR_ERR] = w[LSR_ERR]! | UART_LSR_OE;
-      this.#state.count(M_OVERRUN);
+      this.state.count(M_OVERRUN);
       return;
     }
     this.#fifo[(w[RX_HEAD]! + count) % SERIAL_FIFO_SIZE] = byte;
@@ -495,23 +478,13 @@ export class Serial implements DevicePio, DeviceMmio {
     if (this.#txByte >= 0) {
       const byte = this.#txByte;
       this.#txByte = -1;
-      this.#state.count(M_TX);
+      this.state.count(M_TX);
       this.#output(byte);
     }
     if (this.#raise) {
       this.#raise = false;
-      this.#state.count(M_IRQ);
+      this.state.count(M_IRQ);
       this.#interrupt.trigger();
     }
-  }
-
-  #invalid(kind: number, what: string): void {
-    this.#state.count(M_INVALID);
-    this.#state.logOnce(kind, `ignored guest ${what}`);
-  }
-
-  #badSize(offset: number, data: Uint8Array, isRead: boolean): void {
-    this.#invalid(BAD_SIZE, `${data.length}-byte ${isRead ? 'read' : 'write'} at offset ${offset}`);
-    if (isRead) data.fill(0xff);
   }
 }
