@@ -91,6 +91,18 @@ export abstract class KvmFd implements Disposable {
     return this.ioctlPtr(name, buf);
   }
 
+  /**
+   * Calls ioctl `name` on a `layout` whose counted array has room for
+   * `capacity` elements of `elementSize` bytes (the count member says so), and
+   * decodes what the kernel wrote: for the `KVM_GET_*_CPUID` and list ioctls.
+   */
+  protected ioctlList<T>(name: IoctlName, layout: StructType<T>, capacity: number, elementSize: number): T {
+    const buf = new Uint8Array(layout.size + capacity * elementSize);
+    new DataView(buf.buffer).setUint32(0, capacity, true); // the count is the first member of every such struct
+    this.ioctlPtr(name, buf);
+    return layout.decode(buf);
+  }
+
   /** Calls ioctl `name` on a zeroed `layout`-sized buffer (or on `value`) and decodes what the kernel wrote. */
   protected ioctlRead<T>(name: IoctlName, layout: StructType<T>, value?: T): T {
     const buf = value === undefined ? new Uint8Array(layout.size) : layout.encode(value);

@@ -18,11 +18,10 @@ import {
   kvm_msrs,
 } from './structs/vcpu.js';
 import { assertInt, assertU32 } from './validate.js';
+import { MAX_CPUID_ENTRIES, msrEntries } from './vcpu.js';
 import { VmFd } from './vm.js';
 
 const E2BIG = 7;
-/** KVM_MAX_CPUID_ENTRIES in the kernel. */
-const MAX_CPUID_ENTRIES = 256;
 
 /** The KVM system: an open `/dev/kvm`. */
 export class Kvm extends KvmFd {
@@ -106,10 +105,7 @@ export class Kvm extends KvmFd {
 
   #cpuid(name: 'KVM_GET_SUPPORTED_CPUID' | 'KVM_GET_EMULATED_CPUID', maxEntries: number): KvmCpuidEntry2[] {
     assertInt(maxEntries, 'maxEntries', 1, MAX_CPUID_ENTRIES);
-    const buf = new Uint8Array(kvm_cpuid2.size + maxEntries * kvm_cpuid_entry2.size);
-    new DataView(buf.buffer).setUint32(0, maxEntries, true);
-    this.ioctlPtr(name, buf);
-    return kvm_cpuid2.decode(buf).entries;
+    return this.ioctlList(name, kvm_cpuid2, maxEntries, kvm_cpuid_entry2.size).entries;
   }
 
   /** KVM_GET_MSR_INDEX_LIST: the MSRs KVM saves and restores for a guest. */
@@ -124,12 +120,7 @@ export class Kvm extends KvmFd {
 
   /** KVM_GET_MSRS on /dev/kvm: the host's values of feature MSRs (indices from {@link Kvm.getMsrFeatureIndexList}). */
   getMsrs(indices: readonly number[]): KvmMsrEntry[] {
-    if (!Array.isArray(indices)) throw new TypeError('indices must be an array of MSR numbers');
-    const entries = indices.map((index, i) => {
-      assertU32(index, `indices[${i}]`);
-      return { index, data: 0n };
-    });
-    const buf = kvm_msrs.encode({ entries });
+    const buf = kvm_msrs.encode({ entries: msrEntries(indices) });
     const n = this.ioctlPtr('KVM_GET_MSRS', buf);
     return kvm_msrs.decode(buf).entries.slice(0, n);
   }
@@ -143,11 +134,7 @@ export class Kvm extends KvmFd {
     } catch (e) {
       if ((e as KvmError).errno !== E2BIG) throw e;
     }
-    const count = probe[0]!;
-    const buf = new Uint8Array(layout.size + 4 * count);
-    new DataView(buf.buffer).setUint32(0, count, true);
-    this.ioctlPtr(name, buf);
-    return layout.decode(buf).indices;
+    return this.ioctlList(name, layout, probe[0]!, 4).indices;
   }
 
   /** KVM_CREATE_VM: a new VM of `type` (0 on x86). */

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { kickThread, type ThreadHandle } from '@tsvmm/vmm-sys-util';
 import { KvmError } from './errors.js';
-import { setRunningElsewhere, type VcpuFd } from './vcpu.js';
+import { busyError, isRunningElsewhere, setRunningElsewhere, VcpuFd } from './vcpu.js';
 import { CONTROL, type VcpuThreadResult, type VcpuWorkerData } from './vcpu-handler.js';
 
 /**
@@ -109,11 +109,12 @@ export class VcpuThread {
 
   /**
    * Starts a worker that runs `options.vcpu` with the exit handler the
-   * handler module's `setup` returns.
+   * handler module's `setup` returns. Throws `VCPU_BUSY` if another thread runs the vCPU already.
    */
   static start<D>(options: VcpuThreadOptions<D>): VcpuThread {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    if (typeof options.vcpu?.kvmRun !== 'object') throw new TypeError('options.vcpu must be a VcpuFd');
+    if (!(options.vcpu instanceof VcpuFd)) throw new TypeError('options.vcpu must be a VcpuFd');
+    if (isRunningElsewhere(options.vcpu)) throw busyError('VcpuThread.start');
     return new VcpuThread(options as VcpuThreadOptions);
   }
 

@@ -49,8 +49,8 @@ import { KvmRun, type VcpuExit } from './vcpu-exit.js';
 
 const EINTR = 4;
 const KVM_RUN = ioctls.KVM_RUN;
-/** KVM_MAX_CPUID_ENTRIES in the kernel: no CPUID table is longer. */
-const MAX_CPUID_ENTRIES = 256;
+/** KVM_MAX_CPUID_ENTRIES in the kernel: no CPUID table is longer. @internal */
+export const MAX_CPUID_ENTRIES = 256;
 
 /** How {@link VcpuFd.fromRawFd} sees a vCPU another object owns. */
 export interface VcpuFdOptions {
@@ -64,9 +64,16 @@ export interface VcpuFdOptions {
 
 let markBusy: (vcpu: VcpuFd, busy: boolean) => void;
 
+let readBusy: (vcpu: VcpuFd) => boolean;
+
 /** Marks a vCPU as run by another thread (or not): while marked, its ioctls throw `VCPU_BUSY`. @internal */
 export function setRunningElsewhere(vcpu: VcpuFd, value: boolean): void {
   markBusy(vcpu, value);
+}
+
+/** Whether a vCPU is marked as run by another thread. @internal */
+export function isRunningElsewhere(vcpu: VcpuFd): boolean {
+  return readBusy(vcpu);
 }
 
 /** A vCPU file descriptor and its `kvm_run` mapping. */
@@ -84,6 +91,7 @@ export class VcpuFd extends KvmFd {
     markBusy = (vcpu, busy) => {
       vcpu.#busy = busy;
     };
+    readBusy = (vcpu) => vcpu.#busy;
   }
 
   /** @internal Use `VmFd.createVcpu` or {@link VcpuFd.fromRawFd}. */
@@ -171,10 +179,7 @@ export class VcpuFd extends KvmFd {
   /** KVM_GET_CPUID2: the CPUID table set on this vCPU (KVM_SET_CPUID2). */
   getCpuid2(maxEntries = MAX_CPUID_ENTRIES): KvmCpuidEntry2[] {
     assertInt(maxEntries, 'maxEntries', 1, MAX_CPUID_ENTRIES);
-    const buf = new Uint8Array(kvm_cpuid2.size + maxEntries * kvm_cpuid_entry2.size);
-    new DataView(buf.buffer).setUint32(0, maxEntries, true);
-    this.ioctlPtr('KVM_GET_CPUID2', buf);
-    return kvm_cpuid2.decode(buf).entries;
+    return this.ioctlList('KVM_GET_CPUID2', kvm_cpuid2, maxEntries, kvm_cpuid_entry2.size).entries;
   }
   /** KVM_SET_CPUID2: the CPUID table the guest sees (usually `Kvm.getSupportedCpuid()`, adjusted). */
   setCpuid2(entries: readonly KvmCpuidEntry2[]): void {
@@ -296,11 +301,13 @@ export class VcpuFd extends KvmFd {
   }
 }
 
-function busyError(what: string): KvmError {
+/** The error for using a vCPU that a VcpuThread runs. @internal */
+export function busyError(what: string): KvmError {
   return new KvmError('VCPU_BUSY', `${what}: the vCPU is being run by a VcpuThread; stop it first`);
 }
 
-function msrEntries(indices: readonly number[]): KvmMsrEntry[] {
+/** `kvm_msr_entry`s for reading the MSRs `indices`. @internal */
+export function msrEntries(indices: readonly number[]): KvmMsrEntry[] {
   if (!Array.isArray(indices)) throw new TypeError('indices must be an array of MSR numbers');
   return indices.map((index, i) => {
     assertU32(index, `indices[${i}]`);

@@ -95,7 +95,8 @@ describe.skipIf(!kvmAvailable)('VcpuThread', () => {
     const { t, vcpus } = userVm(SPIN);
     const vcpu = vcpus[0]!;
     const thread = VcpuThread.start({ vcpu, handler: fixture('stop-on-port.mjs'), data: { port: -1 } });
-    for (const call of [() => vcpu.getRegs(), () => vcpu.run(), () => vcpu.close()])
+    const again = () => VcpuThread.start({ vcpu, handler: fixture('stop-on-port.mjs') });
+    for (const call of [() => vcpu.getRegs(), () => vcpu.run(), () => vcpu.close(), again])
       expect(call).toThrow(expect.objectContaining({ name: 'KvmError', code: 'VCPU_BUSY' }));
     await within(10_000, thread, thread.stop());
     expect(() => vcpu.getRegs()).not.toThrow();
