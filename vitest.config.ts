@@ -11,6 +11,8 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       thresholds: {
         'packages/vm-device/src/**': { lines: 90 },
+        'packages/vm-memory/src/**': { lines: 90 },
+        'packages/virtio-queue/src/**': { lines: 90 },
         'packages/vm-superio/src/**': { lines: 90 },
       },
     },

@@ -1,7 +1,7 @@
 /**
  * Collects the buffers of a chain while a queue walks it, enforcing what
  * holds for both layouts: buffers lie in guest memory, and no device-readable
- * buffer follows a device-writable one (§2.7.4.2 and §2.8.5: drivers place
+ * buffer follows a device-writable one (§2.7.4 and §2.8: drivers place
  * writable buffers last; QEMU rejects the other order too). Also walks
  * indirect tables, whose format differs between the layouts.
  */
@@ -96,7 +96,7 @@ export class ChainBuilder {
   }
 
   /**
-   * Walks a packed indirect table (§2.8.19): `struct pvirtq_desc` entries in
+   * Walks a packed indirect table (§2.8): `struct pvirtq_desc` entries in
    * order, all of them. Only the WRITE flag means something there; the
    * device ignores the other flags and the buffer ids, as the spec says.
    */

@@ -9,6 +9,11 @@ import type { GuestMemory, ObjectLayout } from '@tsvmm/vm-memory';
 import type { Descriptor } from './descriptor.js';
 import { queueErrorFrom, VirtioQueueError } from './errors.js';
 
+// One scratch area for all cursors: accesses are synchronous and never
+// nested, and a per-cursor buffer would cost an allocation per request.
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
+
 function checkCount(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0)
     throw new RangeError(`${what} must be a non-negative safe integer, got ${n}`);
@@ -18,18 +23,20 @@ function checkCount(n: number, what: string): void {
 abstract class ChainCursor {
   protected readonly mem: GuestMemory;
   readonly #buffers: readonly Descriptor[];
-  #index = 0;
+  readonly #end: number;
+  #index: number;
   #offset = 0;
   #remaining: number;
   #done = 0;
-  protected readonly scratch = new Uint8Array(8);
-  protected readonly scratchView = new DataView(this.scratch.buffer);
 
-  constructor(mem: GuestMemory, buffers: readonly Descriptor[]) {
+  /** A cursor over `buffers[from..to)`. */
+  constructor(mem: GuestMemory, buffers: readonly Descriptor[], from = 0, to = buffers.length) {
     this.mem = mem;
     this.#buffers = buffers;
+    this.#index = from;
+    this.#end = to;
     let total = 0;
-    for (const d of buffers) total += d.len;
+    for (let i = from; i < to; i++) total += buffers[i]!.len;
     this.#remaining = total;
     this.#skipEmpty();
   }
@@ -46,7 +53,7 @@ abstract class ChainCursor {
 
   #skipEmpty(): void {
     const buffers = this.#buffers;
-    while (this.#index < buffers.length && this.#offset === buffers[this.#index]!.len) {
+    while (this.#index < this.#end && this.#offset === buffers[this.#index]!.len) {
       this.#index++;
       this.#offset = 0;
     }
@@ -64,8 +71,9 @@ abstract class ChainCursor {
    * buffer, else undefined. Consumes nothing.
    */
   protected contiguous(n: number): bigint | undefined {
-    const d = this.#buffers[this.#index];
-    return d !== undefined && d.len - this.#offset >= n ? d.addr + BigInt(this.#offset) : undefined;
+    if (this.#index >= this.#end) return undefined;
+    const d = this.#buffers[this.#index]!;
+    return d.len - this.#offset >= n ? d.addr + BigInt(this.#offset) : undefined;
   }
 
   /** Consumes `n` bytes (which must be available). */
@@ -162,8 +170,8 @@ export class Reader extends ChainCursor {
 
   #small(n: number): DataView {
     this.need(n);
-    this.transfer(this.scratch.subarray(0, n), n, false);
-    return this.scratchView;
+    this.transfer(scratch.subarray(0, n), n, false);
+    return scratchView;
   }
 
   /** Reads a u8. */
@@ -246,13 +254,13 @@ export class Writer extends ChainCursor {
 
   #small(n: number): void {
     this.need(n);
-    this.transfer(this.scratch.subarray(0, n), n, true);
+    this.transfer(scratch.subarray(0, n), n, true);
   }
 
   /** Writes a u8. @throws RangeError if `value` is not one. */
   writeU8(value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > 0xff) throw new RangeError(`${value} is not a u8`);
-    this.scratchView.setUint8(0, value);
+    scratchView.setUint8(0, value);
     this.#small(1);
   }
 
@@ -260,7 +268,7 @@ export class Writer extends ChainCursor {
   writeU16(value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > 0xffff)
       throw new RangeError(`${value} is not a u16`);
-    this.scratchView.setUint16(0, value, true);
+    scratchView.setUint16(0, value, true);
     this.#small(2);
   }
 
@@ -268,7 +276,7 @@ export class Writer extends ChainCursor {
   writeU32(value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
       throw new RangeError(`${value} is not a u32`);
-    this.scratchView.setUint32(0, value, true);
+    scratchView.setUint32(0, value, true);
     this.#small(4);
   }
 
@@ -277,7 +285,7 @@ export class Writer extends ChainCursor {
     if (typeof value !== 'bigint' || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
       throw new RangeError(`${String(value)} is not a u64`);
     }
-    this.scratchView.setBigUint64(0, value, true);
+    scratchView.setBigUint64(0, value, true);
     this.#small(8);
   }
 

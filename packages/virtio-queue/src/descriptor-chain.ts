@@ -39,12 +39,12 @@ export class DescriptorChain implements Iterable<Descriptor> {
 
   /** A reader over the device-readable buffers. */
   reader(): Reader {
-    return new Reader(this.memory, this.descriptors.slice(0, this.readableCount));
+    return new Reader(this.memory, this.descriptors, 0, this.readableCount);
   }
 
   /** A writer over the device-writable buffers. */
   writer(): Writer {
-    return new Writer(this.memory, this.descriptors.slice(this.readableCount));
+    return new Writer(this.memory, this.descriptors, this.readableCount, this.descriptors.length);
   }
 
   /** Total bytes of the readable buffers. */

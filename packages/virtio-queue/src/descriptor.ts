@@ -1,5 +1,5 @@
 /**
- * Descriptors: the byte-exact ring entries (split §2.7.5, packed §2.8.13)
+ * Descriptors: the byte-exact ring entries (split §2.7.5, packed §2.8)
  * and the buffers a chain is made of.
  */
 import type { GuestAddress, ObjectLayout } from '@tsvmm/vm-memory';

@@ -102,7 +102,7 @@ export class PackedQueue extends QueueConfig implements VirtQueue {
   }
 
   popDescriptorChain(mem: GuestMemory): DescriptorChain | undefined {
-    this.requireUsable();
+    this.requireValid(mem);
     const ring = this.descTable;
     const first = this.#nextAvail;
     let flags: number;
@@ -143,7 +143,7 @@ export class PackedQueue extends QueueConfig implements VirtQueue {
           wrap = !wrap;
         }
         if ((flags & VRING_DESC_F_INDIRECT) !== 0) {
-          // §2.8.19: an indirect descriptor is never part of a NEXT-linked list.
+          // §2.8, indirect descriptors: one is never part of a NEXT-linked list.
           if ((flags & VRING_DESC_F_NEXT) !== 0 || count > 1) {
             throw chain.fail('INDIRECT_WITH_NEXT', 'an indirect descriptor must not be chained');
           }
@@ -195,7 +195,7 @@ export class PackedQueue extends QueueConfig implements VirtQueue {
   }
 
   addUsed(mem: GuestMemory, headIndex: number, len: number): void {
-    this.requireUsable();
+    this.requireValid(mem);
     const pending = this.#inFlight.get(headIndex);
     if (pending === undefined) {
       throw new VirtioQueueError(
@@ -227,7 +227,7 @@ export class PackedQueue extends QueueConfig implements VirtQueue {
   }
 
   needsNotification(mem: GuestMemory): boolean {
-    this.requireUsable();
+    this.requireValid(mem);
     let offWrap: number;
     let flags: number;
     try {
@@ -254,7 +254,7 @@ export class PackedQueue extends QueueConfig implements VirtQueue {
   }
 
   enableNotification(mem: GuestMemory): boolean {
-    this.requireUsable();
+    this.requireValid(mem);
     try {
       if (this.eventIdx) {
         mem.storeU16(
@@ -273,7 +273,7 @@ export class PackedQueue extends QueueConfig implements VirtQueue {
   }
 
   disableNotification(mem: GuestMemory): void {
-    this.requireUsable();
+    this.requireValid(mem);
     try {
       mem.storeU16(this.usedRing + 2n, VRING_PACKED_EVENT_FLAG_DISABLE);
     } catch (err) {

@@ -120,6 +120,8 @@ export abstract class QueueConfig {
   #avail = 0n;
   #used = 0n;
   #eventIdx = false;
+  /** The memory the current configuration was last validated against; any change clears it. */
+  #validFor: GuestMemory | undefined;
 
   /**
    * @param maxSize - the largest size offered, 1..32768 (a power of two when `powerOfTwo`).
@@ -163,18 +165,23 @@ export abstract class QueueConfig {
     if (!Number.isInteger(size) || size < 0 || size > 0xffffffff)
       throw new RangeError(`size must be a u32, got ${size}`);
     this.#size = size;
+    this.#validFor = undefined;
   }
   setReady(ready: boolean): void {
     this.#ready = ready;
+    this.#validFor = undefined;
   }
   setDescTableAddress(low?: number, high?: number): void {
     this.#desc = setHalves(this.#desc, low, high);
+    this.#validFor = undefined;
   }
   setAvailRingAddress(low?: number, high?: number): void {
     this.#avail = setHalves(this.#avail, low, high);
+    this.#validFor = undefined;
   }
   setUsedRingAddress(low?: number, high?: number): void {
     this.#used = setHalves(this.#used, low, high);
+    this.#validFor = undefined;
   }
   setEventIdx(enabled: boolean): void {
     this.#eventIdx = enabled;
@@ -188,6 +195,7 @@ export abstract class QueueConfig {
     this.#avail = 0n;
     this.#used = 0n;
     this.#eventIdx = false;
+    this.#validFor = undefined;
   }
 
   /** Whether `size` is acceptable for this layout (besides being 1..maxSize). */
@@ -196,7 +204,12 @@ export abstract class QueueConfig {
   protected abstract areas(): Array<[bigint, number, number, string]>;
 
   validate(mem: GuestMemory): void {
-    this.requireUsable();
+    this.#validFor = undefined;
+    if (!this.#ready) throw new VirtioQueueError('QUEUE_NOT_READY', 'the queue is not ready');
+    const size = this.#size;
+    if (size < 1 || size > this.maxSize || !this.sizeAllowed(size)) {
+      throw new VirtioQueueError('INVALID_SIZE', `queue size ${size} is not allowed (max ${this.maxSize})`);
+    }
     for (const [addr, length, align, name] of this.areas()) {
       if (addr % BigInt(align) !== 0n) {
         throw new VirtioQueueError(
@@ -211,6 +224,7 @@ export abstract class QueueConfig {
         );
       }
     }
+    this.#validFor = mem;
   }
 
   isValid(mem: GuestMemory): boolean {
@@ -224,15 +238,13 @@ export abstract class QueueConfig {
   }
 
   /**
-   * The checks that need no memory access, for every ring operation: a queue
-   * the transport never validated still cannot divide by a zero size.
-   * @throws VirtioQueueError `QUEUE_NOT_READY` or `INVALID_SIZE`.
+   * Every ring operation starts here: a queue works only in a configuration
+   * validated against the memory it is given (validated once, then again
+   * only after the transport changes something), so no ring access can
+   * leave guest memory even if the transport never called `validate`.
+   * @throws VirtioQueueError with a `validate` code.
    */
-  protected requireUsable(): void {
-    if (!this.#ready) throw new VirtioQueueError('QUEUE_NOT_READY', 'the queue is not ready');
-    const size = this.#size;
-    if (size < 1 || size > this.maxSize || !this.sizeAllowed(size)) {
-      throw new VirtioQueueError('INVALID_SIZE', `queue size ${size} is not allowed (max ${this.maxSize})`);
-    }
+  protected requireValid(mem: GuestMemory): void {
+    if (this.#validFor !== mem) this.validate(mem);
   }
 }

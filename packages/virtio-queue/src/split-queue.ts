@@ -89,6 +89,7 @@ export class Queue extends QueueConfig implements VirtQueue {
 
   /** The driver's available index (an acquire load). */
   availIdx(mem: GuestMemory): number {
+    this.requireValid(mem);
     try {
       return mem.loadU16(this.availRing + 2n);
     } catch (err) {
@@ -98,6 +99,7 @@ export class Queue extends QueueConfig implements VirtQueue {
 
   /** The used index as published in guest memory. */
   usedIdx(mem: GuestMemory): number {
+    this.requireValid(mem);
     try {
       return mem.loadU16(this.usedRing + 2n);
     } catch (err) {
@@ -106,7 +108,7 @@ export class Queue extends QueueConfig implements VirtQueue {
   }
 
   popDescriptorChain(mem: GuestMemory): DescriptorChain | undefined {
-    this.requireUsable();
+    this.requireValid(mem);
     const size = this.size;
     const availIdx = this.availIdx(mem);
     const pending = (availIdx - this.#nextAvail) & 0xffff;
@@ -175,7 +177,7 @@ export class Queue extends QueueConfig implements VirtQueue {
   }
 
   addUsed(mem: GuestMemory, headIndex: number, len: number): void {
-    this.requireUsable();
+    this.requireValid(mem);
     const size = this.size;
     if (!Number.isInteger(headIndex) || headIndex < 0 || headIndex >= size) {
       throw new VirtioQueueError('INVALID_USED_ID', `head ${headIndex} is not below the queue size ${size}`);
@@ -195,7 +197,7 @@ export class Queue extends QueueConfig implements VirtQueue {
   }
 
   needsNotification(mem: GuestMemory): boolean {
-    this.requireUsable();
+    this.requireValid(mem);
     const usedIdx = this.#nextUsed;
     try {
       if (this.eventIdx) {
@@ -213,7 +215,7 @@ export class Queue extends QueueConfig implements VirtQueue {
   }
 
   enableNotification(mem: GuestMemory): boolean {
-    this.requireUsable();
+    this.requireValid(mem);
     try {
       if (this.eventIdx)
         mem.storeU16(this.usedRing + BigInt(4 + VIRTQ_USED_ELEM_SIZE * this.size), this.#nextAvail);
@@ -226,7 +228,7 @@ export class Queue extends QueueConfig implements VirtQueue {
   }
 
   disableNotification(mem: GuestMemory): void {
-    this.requireUsable();
+    this.requireValid(mem);
     if (this.eventIdx) return; // with EVENT_IDX, not re-arming avail_event is enough
     try {
       mem.storeU16(this.usedRing, VRING_USED_F_NO_NOTIFY);

@@ -1,3 +1,4 @@
+import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { describe, expect, it } from 'vitest';
 import {
   PackedQueue,
@@ -199,12 +200,28 @@ describe('PackedQueue rejects what a driver gets wrong', () => {
     const { mem, queue } = setup();
     expect(codeOf(() => queue.addUsed(mem, 0, 0))).toBe('INVALID_USED_ID');
     queue.setDescTableAddress(0x20_0000);
-    expect(codeOf(() => queue.popDescriptorChain(mem))).toBe('GUEST_MEMORY');
-    expect(codeOf(() => queue.enableNotification(mem))).toBe('GUEST_MEMORY');
-    queue.setAvailRingAddress(0x20_0000);
-    queue.setUsedRingAddress(0x20_0000);
-    expect(codeOf(() => queue.needsNotification(mem))).toBe('GUEST_MEMORY');
-    expect(codeOf(() => queue.disableNotification(mem))).toBe('GUEST_MEMORY');
+    expect(codeOf(() => queue.popDescriptorChain(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.enableNotification(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.needsNotification(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.disableNotification(mem))).toBe('AREA_OUT_OF_MEMORY');
+  });
+
+  it('memory that fails under it (closed): GUEST_MEMORY errors', () => {
+    const mem = GuestMemoryMmap.fromRanges([{ start: 0n, size: 0x10_0000 }]);
+    const driver = new MockPackedQueue(mem, 8);
+    const queue = driver.createQueue();
+    driver.addChain([{ data: text('x') }], { id: 2 });
+    queue.popDescriptorChain(mem);
+    mem.close();
+    for (const fn of [
+      () => queue.popDescriptorChain(mem),
+      () => queue.addUsed(mem, 2, 0),
+      () => queue.needsNotification(mem),
+      () => queue.enableNotification(mem),
+      () => queue.disableNotification(mem),
+    ]) {
+      expect(codeOf(fn)).toBe('GUEST_MEMORY');
+    }
   });
 });
 

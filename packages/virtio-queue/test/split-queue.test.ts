@@ -1,3 +1,4 @@
+import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { describe, expect, it } from 'vitest';
 import {
   Queue,
@@ -299,18 +300,42 @@ describe('Queue rejects what a driver gets wrong', () => {
     expect(codeOf(() => queue.popDescriptorChain(mem))).toBe('READABLE_AFTER_WRITABLE');
   });
 
-  it('rings outside guest memory on a queue nobody validated: a GUEST_MEMORY error, never a crash', () => {
+  it('rings outside guest memory on a queue nobody validated: refused before any ring access', () => {
     const { mem, queue } = setup(8);
     queue.setAvailRingAddress(0x20_0000);
+    expect(codeOf(() => queue.popDescriptorChain(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.addUsed(mem, 0, 0))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.needsNotification(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.enableNotification(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.disableNotification(mem))).toBe('AREA_OUT_OF_MEMORY');
+    expect(codeOf(() => queue.usedIdx(mem))).toBe('AREA_OUT_OF_MEMORY');
+    queue.setAvailRingAddress(0x2001);
+    expect(codeOf(() => queue.availIdx(mem))).toBe('MISALIGNED_AREA');
+  });
+
+  it('memory that fails under it (closed): a GUEST_MEMORY error carrying the cause', () => {
+    const mem = GuestMemoryMmap.fromRanges([{ start: 0n, size: 0x10_0000 }]);
+    const driver = new MockSplitQueue(mem, 8);
+    const queue = driver.createQueue();
+    driver.addChain([{ data: text('x') }, { len: 4, write: true }]);
+    const chain = queue.popDescriptorChain(mem)!;
+    mem.close();
     const err = errorOf(() => queue.popDescriptorChain(mem));
     expect(err.code).toBe('GUEST_MEMORY');
-    expect((err.cause as { code: string }).code).toBe('INVALID_ADDRESS');
-    queue.setUsedRingAddress(0x20_0000);
-    expect(codeOf(() => queue.addUsed(mem, 0, 0))).toBe('GUEST_MEMORY');
-    expect(codeOf(() => queue.needsNotification(mem))).toBe('GUEST_MEMORY');
-    expect(codeOf(() => queue.enableNotification(mem))).toBe('GUEST_MEMORY');
-    expect(codeOf(() => queue.disableNotification(mem))).toBe('GUEST_MEMORY');
-    expect(codeOf(() => queue.usedIdx(mem))).toBe('GUEST_MEMORY');
+    expect((err.cause as { code: string }).code).toBe('CLOSED');
+    for (const fn of [
+      () => queue.addUsed(mem, 0, 0),
+      () => queue.needsNotification(mem),
+      () => queue.enableNotification(mem),
+      () => queue.disableNotification(mem),
+      () => queue.usedIdx(mem),
+      () => chain.reader().readU8(),
+      () => chain.reader().read(new Uint8Array(1)),
+      () => chain.reader().slices(),
+      () => chain.writer().writeU32(1),
+    ]) {
+      expect(codeOf(fn)).toBe('GUEST_MEMORY');
+    }
   });
 
   it('a queue that is not ready or has a bad size, before touching memory', () => {
