@@ -8,6 +8,10 @@
  * lock spins briefly, then sleeps in `Atomics.wait`. Not reentrant. Keep
  * critical sections short and never call out to user code (output sinks,
  * interrupts) while holding it.
+ *
+ * A thread that is terminated (`worker.terminate()`) while it holds the lock
+ * leaves it held, and every other thread then waits forever: stop a vCPU
+ * worker by ending its run loop, and terminate it only after that.
  */
 
 const FREE = 0;
