@@ -187,21 +187,31 @@ export class GuestRegionCollection implements GuestMemory {
 
   // --- byte copies --------------------------------------------------------
 
-  /** Copies between guest `[a, a + n)` (fully backed) and `buf`; marks dirty when writing. */
-  #copy(a: number, buf: Uint8Array, n: number, toGuest: boolean): void {
+  /**
+   * Calls `fn` for each region's piece of the fully backed range `[a, a + n)`:
+   * the region, the offset in it, the piece's length, and the bytes before it.
+   */
+  #pieces(a: number, n: number, fn: (r: GuestRegion, off: number, len: number, done: number) => void): void {
     let done = 0;
     while (done < n) {
       const r = this.#containing(a + done)!;
       const off = a + done - r.startNumber;
-      const chunk = Math.min(n - done, r.size - off);
-      if (toGuest) {
-        r.u8.set(buf.subarray(done, done + chunk), off);
-        r.dirtyBitmap?.mark(off, chunk);
-      } else {
-        buf.set(r.u8.subarray(off, off + chunk), done);
-      }
-      done += chunk;
+      const len = Math.min(n - done, r.size - off);
+      fn(r, off, len, done);
+      done += len;
     }
+  }
+
+  /** Copies between guest `[a, a + n)` (fully backed) and `buf`; marks dirty when writing. */
+  #copy(a: number, buf: Uint8Array, n: number, toGuest: boolean): void {
+    this.#pieces(a, n, (r, off, len, done) => {
+      if (toGuest) {
+        r.u8.set(buf.subarray(done, done + len), off);
+        r.dirtyBitmap?.mark(off, len);
+      } else {
+        buf.set(r.u8.subarray(off, off + len), done);
+      }
+    });
   }
 
   read(addr: bigint, buf: Uint8Array): number {
@@ -268,19 +278,15 @@ export class GuestRegionCollection implements GuestMemory {
     checkLength(length);
     checkUint(value, 8);
     if (length === 0) return;
-    const a = this.#requireRange(addr, length);
-    let done = 0;
-    while (done < length) {
-      const r = this.#containing(a + done)!;
-      const off = a + done - r.startNumber;
-      const chunk = Math.min(length - done, r.size - off);
-      r.u8.fill(value, off, off + chunk);
-      r.dirtyBitmap?.mark(off, chunk);
-      done += chunk;
-    }
+    this.#pieces(this.#requireRange(addr, length), length, (r, off, len) => {
+      r.u8.fill(value, off, off + len);
+      r.dirtyBitmap?.mark(off, len);
+    });
   }
 
   // --- numbers ------------------------------------------------------------
+  // Each width is written out on purpose: one typed array per method keeps
+  // every access monomorphic, which a shared generic helper would not.
 
   /** Reads `size` bytes that are not inside one region into the scratch buffer (or throws). */
   #readScratch(addr: bigint, size: number): DataView {
@@ -504,31 +510,17 @@ export class GuestRegionCollection implements GuestMemory {
   getSlices(addr: bigint, length: number, writable = false): Uint8Array[] {
     checkLength(length);
     if (length === 0) return [];
-    const a = this.#requireRange(addr, length);
     const out: Uint8Array[] = [];
-    let done = 0;
-    while (done < length) {
-      const r = this.#containing(a + done)!;
-      const off = a + done - r.startNumber;
-      const chunk = Math.min(length - done, r.size - off);
-      out.push(r.u8.subarray(off, off + chunk));
-      if (writable) r.dirtyBitmap?.mark(off, chunk);
-      done += chunk;
-    }
+    this.#pieces(this.#requireRange(addr, length), length, (r, off, len) => {
+      out.push(r.u8.subarray(off, off + len));
+      if (writable) r.dirtyBitmap?.mark(off, len);
+    });
     return out;
   }
 
   markDirty(addr: bigint, length: number): void {
     checkLength(length);
     if (length === 0) return;
-    const a = this.#requireRange(addr, length);
-    let done = 0;
-    while (done < length) {
-      const r = this.#containing(a + done)!;
-      const off = a + done - r.startNumber;
-      const chunk = Math.min(length - done, r.size - off);
-      r.dirtyBitmap?.mark(off, chunk);
-      done += chunk;
-    }
+    this.#pieces(this.#requireRange(addr, length), length, (r, off, len) => r.dirtyBitmap?.mark(off, len));
   }
 }

@@ -9,9 +9,9 @@ import {
   GuestMemoryArrayBuffer,
   GuestMemoryMmap,
   type ObjectLayout,
-  VmMemoryError,
-  type VmMemoryErrorCode,
+  type VmMemoryError,
 } from '../src/index.js';
+import { errorCode } from './support/codes.js';
 
 const RANGES = [
   { start: 0n, size: 0x10000 },
@@ -19,16 +19,6 @@ const RANGES = [
   { start: 0x30000n, size: 0x1000 },
 ];
 const END = 0x31000n;
-
-function errorCode(fn: () => unknown): VmMemoryErrorCode | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VmMemoryError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 interface Pair {
   a: number;

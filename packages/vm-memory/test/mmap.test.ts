@@ -5,30 +5,17 @@
 import { fstatSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { addressOf, mmap, munmap, pageSize, SysError } from '@tsvmm/vmm-sys-util';
 import { describe, expect, it } from 'vitest';
-import {
-  GuestMemoryArrayBuffer,
-  GuestMemoryMmap,
-  HUGE_PAGE_SIZE,
-  MAX_REGION_SIZE,
-  VmMemoryError,
-} from '../src/index.js';
+import { GuestMemoryArrayBuffer, GuestMemoryMmap, HUGE_PAGE_SIZE, MAX_REGION_SIZE } from '../src/index.js';
+import { errorCode } from './support/codes.js';
 import { runWorker, startWorker } from './support/worker.js';
 
 const worker = new URL('./fixtures/memory-worker.ts', import.meta.url);
+/** Worker tests start a thread that transpiles its sources: seconds on a busy 2-core machine. */
+const WORKER_TIMEOUT = 60_000;
 const RANGES = [
   { start: 0n, size: 0x10000 },
   { start: 0x100000n, size: 0x4000 },
 ];
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VmMemoryError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('GuestMemoryMmap', () => {
   it('gives each region the host address of its mapping', () => {
@@ -134,15 +121,15 @@ describe('GuestMemoryMmap', () => {
     expect(mem.closed).toBe(true);
     expect([...slice]).toEqual([0, 0, 0, 0]); // the pages are gone, the view only sees zeros
     expect(other.readU32(0x100n)).toBe(0);
-    expect(code(() => mem.readU32(0n))).toBe('CLOSED');
-    expect(code(() => mem.writeSlice(0x100000n, new Uint8Array(4)))).toBe('CLOSED');
-    expect(code(() => mem.loadU64(0n))).toBe('CLOSED');
-    expect(code(() => mem.getSlice(0n, 1))).toBe('CLOSED');
+    expect(errorCode(() => mem.readU32(0n))).toBe('CLOSED');
+    expect(errorCode(() => mem.writeSlice(0x100000n, new Uint8Array(4)))).toBe('CLOSED');
+    expect(errorCode(() => mem.loadU64(0n))).toBe('CLOSED');
+    expect(errorCode(() => mem.getSlice(0n, 1))).toBe('CLOSED');
     expect(mem.regions).toEqual([]);
     expect(() => fstatSync(fd)).toThrow(/EBADF/);
     mem.close(); // idempotent
     other.close(); // a rebuilt memory only lets go
-    expect(code(() => other.readU8(0n))).toBe('CLOSED');
+    expect(errorCode(() => other.readU8(0n))).toBe('CLOSED');
   });
 
   it('keeps a new memory intact when an old one is closed and collected', async () => {
@@ -164,24 +151,28 @@ describe('GuestMemoryMmap', () => {
     ['memfd', 'view'],
     ['memfd', 'memfd'],
   ] as const)('shared with a worker (%s backing, worker maps by %s)', (backing, map) => {
-    it('lets the worker read and write the same pages and mark the same dirty bitmap', async () => {
-      using mem = GuestMemoryMmap.fromRanges(RANGES, { backing, dirtyTracking: true });
-      mem.writeU64(0x1000n, 41n);
-      mem.regions[0]!.dirtyBitmap!.readAndReset();
-      const descriptor = mem.toDescriptor();
-      const reply = await runWorker<{ seen: bigint; hostAddresses: bigint[]; dirty: boolean }>(worker, {
-        descriptor,
-        map,
-        task: 'roundtrip',
-      });
-      expect(reply.seen).toBe(41n);
-      expect(mem.readU64(0x2000n)).toBe(42n);
-      expect(reply.dirty).toBe(true);
-      expect(mem.regions[0]!.dirtyBitmap!.isDirty(0x2000)).toBe(true);
-      const own = mem.regions.map((r) => r.hostAddress);
-      if (map === 'view') expect(reply.hostAddresses).toEqual(own);
-      else expect(reply.hostAddresses).not.toEqual(own); // its own mapping of the same memfd
-    });
+    it(
+      'lets the worker read and write the same pages and mark the same dirty bitmap',
+      async () => {
+        using mem = GuestMemoryMmap.fromRanges(RANGES, { backing, dirtyTracking: true });
+        mem.writeU64(0x1000n, 41n);
+        mem.regions[0]!.dirtyBitmap!.readAndReset();
+        const descriptor = mem.toDescriptor();
+        const reply = await runWorker<{ seen: bigint; hostAddresses: bigint[]; dirty: boolean }>(worker, {
+          descriptor,
+          map,
+          task: 'roundtrip',
+        });
+        expect(reply.seen).toBe(41n);
+        expect(mem.readU64(0x2000n)).toBe(42n);
+        expect(reply.dirty).toBe(true);
+        expect(mem.regions[0]!.dirtyBitmap!.isDirty(0x2000)).toBe(true);
+        const own = mem.regions.map((r) => r.hostAddress);
+        if (map === 'view') expect(reply.hostAddresses).toEqual(own);
+        else expect(reply.hostAddresses).not.toEqual(own); // its own mapping of the same memfd
+      },
+      WORKER_TIMEOUT,
+    );
   });
 
   it('rejects descriptors it cannot use', () => {
@@ -193,57 +184,65 @@ describe('GuestMemoryMmap', () => {
     ).toThrow(TypeError);
   });
 
-  it('never shows a torn aligned value while another thread flips it', async () => {
-    using mem = GuestMemoryMmap.fromRanges([{ start: 0n, size: 0x1000 }]);
-    const w = startWorker(worker, { descriptor: mem.toDescriptor(), task: 'flip' });
-    const reply = new Promise<{ flips: number }>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-    const deadline = Date.now() + 10_000;
-    while (mem.loadU32(0x1cn) === 0 && Date.now() < deadline) {
-      // spin until the worker runs
-    }
-    const seen = {
-      u64: new Set<bigint>(),
-      atomic: new Set<bigint>(),
-      u32: new Set<number>(),
-      u16: new Set<number>(),
-    };
-    for (let i = 0; i < 200_000; i++) {
-      seen.u64.add(mem.readU64(0x0n));
-      seen.atomic.add(mem.loadU64(0x8n));
-      seen.u32.add(mem.readU32(0x10n));
-      seen.u16.add(mem.readU16(0x14n));
-    }
-    mem.storeU32(0x18n, 1);
-    const { flips } = await reply;
-    await w.terminate();
-    expect(flips).toBeGreaterThan(0);
-    const all64 = new Set([0n, 0xffff_ffff_ffff_ffffn]);
-    for (const v of seen.u64) expect(all64.has(v)).toBe(true);
-    for (const v of seen.atomic) expect(all64.has(v)).toBe(true);
-    for (const v of seen.u32) expect([0, 0xffffffff]).toContain(v);
-    for (const v of seen.u16) expect([0, 0xffff]).toContain(v);
-  });
+  it(
+    'never shows a torn aligned value while another thread flips it',
+    async () => {
+      using mem = GuestMemoryMmap.fromRanges([{ start: 0n, size: 0x1000 }]);
+      const w = startWorker(worker, { descriptor: mem.toDescriptor(), task: 'flip' });
+      const reply = new Promise<{ flips: number }>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      const deadline = Date.now() + 10_000;
+      while (mem.loadU32(0x1cn) === 0 && Date.now() < deadline) {
+        // spin until the worker runs
+      }
+      const seen = {
+        u64: new Set<bigint>(),
+        atomic: new Set<bigint>(),
+        u32: new Set<number>(),
+        u16: new Set<number>(),
+      };
+      for (let i = 0; i < 100_000; i++) {
+        seen.u64.add(mem.readU64(0x0n));
+        seen.atomic.add(mem.loadU64(0x8n));
+        seen.u32.add(mem.readU32(0x10n));
+        seen.u16.add(mem.readU16(0x14n));
+      }
+      mem.storeU32(0x18n, 1);
+      const { flips } = await reply;
+      await w.terminate();
+      expect(flips).toBeGreaterThan(0);
+      const all64 = new Set([0n, 0xffff_ffff_ffff_ffffn]);
+      for (const v of seen.u64) expect(all64.has(v)).toBe(true);
+      for (const v of seen.atomic) expect(all64.has(v)).toBe(true);
+      for (const v of seen.u32) expect([0, 0xffffffff]).toContain(v);
+      for (const v of seen.u16) expect([0, 0xffff]).toContain(v);
+    },
+    WORKER_TIMEOUT,
+  );
 });
 
 describe('GuestMemoryArrayBuffer sharing', () => {
-  it('shares SharedArrayBuffer-backed memory and its dirty bitmap with a worker', async () => {
-    const mem = GuestMemoryArrayBuffer.fromRanges([{ start: 0n, size: 0x4000 }], {
-      shared: true,
-      dirtyTracking: { pageSize: 0x1000 },
-    });
-    mem.writeU64(0x1000n, 7n);
-    mem.regions[0]!.dirtyBitmap!.readAndReset();
-    const reply = await runWorker<{ seen: bigint; dirty: boolean }>(worker, {
-      descriptor: mem.toDescriptor(),
-      task: 'roundtrip',
-    });
-    expect(reply.seen).toBe(7n);
-    expect(mem.readU64(0x2000n)).toBe(8n);
-    expect(mem.regions[0]!.dirtyBitmap!.isDirty(0x2000)).toBe(true);
-  });
+  it(
+    'shares SharedArrayBuffer-backed memory and its dirty bitmap with a worker',
+    async () => {
+      const mem = GuestMemoryArrayBuffer.fromRanges([{ start: 0n, size: 0x4000 }], {
+        shared: true,
+        dirtyTracking: { pageSize: 0x1000 },
+      });
+      mem.writeU64(0x1000n, 7n);
+      mem.regions[0]!.dirtyBitmap!.readAndReset();
+      const reply = await runWorker<{ seen: bigint; dirty: boolean }>(worker, {
+        descriptor: mem.toDescriptor(),
+        task: 'roundtrip',
+      });
+      expect(reply.seen).toBe(7n);
+      expect(mem.readU64(0x2000n)).toBe(8n);
+      expect(mem.regions[0]!.dirtyBitmap!.isDirty(0x2000)).toBe(true);
+    },
+    WORKER_TIMEOUT,
+  );
 
   it('refuses to describe unshared memory and to rebuild from a bad descriptor', () => {
     const mem = GuestMemoryArrayBuffer.fromRanges([{ start: 0n, size: 0x1000 }]);
