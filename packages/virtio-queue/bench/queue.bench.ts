@@ -9,6 +9,7 @@
  */
 import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { bench, describe } from 'vitest';
+import type { VirtQueue } from '../src/index.js';
 import { MockPackedQueue, MockSplitQueue } from '../src/testing/index.js';
 
 const mem = GuestMemoryMmap.fromRanges([{ start: 0n, size: 0x100_0000 }]);
@@ -29,27 +30,26 @@ for (const chain of splitQueue.iter(mem)) splitQueue.addUsed(mem, chain.headInde
 const packed = new MockPackedQueue(mem, 256, { base: 0x8000n });
 const packedQueue = packed.createQueue();
 
+/** What a device does for every available chain. */
+function serve(queue: VirtQueue): void {
+  for (const chain of queue.iter(mem)) {
+    chain.reader().readExact(request);
+    const w = chain.writer();
+    w.writeExact(reply);
+    queue.addUsed(mem, chain.headIndex, w.bytesWritten);
+  }
+  queue.needsNotification(mem);
+}
+
 describe('64 requests: pop, read 64 B, write 16 B, addUsed', () => {
   bench('split Queue', () => {
     for (const head of heads) split.publish(head);
-    for (const chain of splitQueue.iter(mem)) {
-      chain.reader().readExact(request);
-      const w = chain.writer();
-      w.writeExact(reply);
-      splitQueue.addUsed(mem, chain.headIndex, w.bytesWritten);
-    }
-    splitQueue.needsNotification(mem);
+    serve(splitQueue);
   });
 
   bench('PackedQueue (the driver rewrites each slot)', () => {
     for (let i = 0; i < 64; i++) packed.addChain(buffers);
-    for (const chain of packedQueue.iter(mem)) {
-      chain.reader().readExact(request);
-      const w = chain.writer();
-      w.writeExact(reply);
-      packedQueue.addUsed(mem, chain.headIndex, w.bytesWritten);
-    }
-    packedQueue.needsNotification(mem);
+    serve(packedQueue);
     packed.takeUsed();
   });
 

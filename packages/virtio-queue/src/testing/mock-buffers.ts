@@ -1,5 +1,6 @@
 /** What the mock drivers share: buffer descriptions and a bump allocator for buffer memory. */
 import type { GuestMemory } from '@tsvmm/vm-memory';
+import type { VirtQueue } from '../queue.js';
 
 /** One buffer of a chain a mock driver adds. */
 export interface MockBuffer {
@@ -53,4 +54,21 @@ export class DataArea {
       return { addr, len, write: b.write ?? false };
     });
   }
+}
+
+/** Points a device queue at a mock driver's three areas, sets its size and EVENT_IDX, and makes it ready. */
+export function configureQueue<Q extends VirtQueue>(
+  queue: Q,
+  size: number,
+  areas: readonly [desc: bigint, driver: bigint, device: bigint],
+  eventIdx: boolean,
+): Q {
+  const [desc, driver, device] = areas.map((a) => [Number(a & 0xffffffffn), Number(a >> 32n)] as const);
+  queue.setSize(size);
+  queue.setDescTableAddress(...desc!);
+  queue.setAvailRingAddress(...driver!);
+  queue.setUsedRingAddress(...device!);
+  queue.setEventIdx(eventIdx);
+  queue.setReady(true);
+  return queue;
 }

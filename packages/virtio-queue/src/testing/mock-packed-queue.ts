@@ -15,7 +15,7 @@ import {
 } from '../constants.js';
 import { PACKED_DESCRIPTOR, type PackedDescriptor } from '../descriptor.js';
 import { PackedQueue } from '../packed-queue.js';
-import { DataArea, type MockBuffer, type MockChain, type MockUsed } from './mock-buffers.js';
+import { configureQueue, DataArea, type MockBuffer, type MockChain, type MockUsed } from './mock-buffers.js';
 
 /** Where a {@link MockPackedQueue} puts things. */
 export interface MockPackedQueueOptions {
@@ -64,14 +64,8 @@ export class MockPackedQueue {
 
   /** A device-side queue set up for this ring and ready. */
   createQueue(): PackedQueue {
-    const q = new PackedQueue(this.size);
-    q.setSize(this.size);
-    q.setDescTableAddress(Number(this.descRing & 0xffffffffn), Number(this.descRing >> 32n));
-    q.setAvailRingAddress(Number(this.driverArea & 0xffffffffn), Number(this.driverArea >> 32n));
-    q.setUsedRingAddress(Number(this.deviceArea & 0xffffffffn), Number(this.deviceArea >> 32n));
-    q.setEventIdx(this.#eventIdx);
-    q.setReady(true);
-    return q;
+    const areas = [this.descRing, this.driverArea, this.deviceArea] as const;
+    return configureQueue(new PackedQueue(this.size), this.size, areas, this.#eventIdx);
   }
 
   /** The driver's next slot and wrap counter. */

@@ -14,7 +14,7 @@ import {
 } from '../constants.js';
 import { SPLIT_DESCRIPTOR, type SplitDescriptor } from '../descriptor.js';
 import { availRingSize, Queue, usedRingSize } from '../split-queue.js';
-import { DataArea, type MockBuffer, type MockChain, type MockUsed } from './mock-buffers.js';
+import { configureQueue, DataArea, type MockBuffer, type MockChain, type MockUsed } from './mock-buffers.js';
 
 /** Where a {@link MockSplitQueue} puts things. */
 export interface MockSplitQueueOptions {
@@ -57,14 +57,12 @@ export class MockSplitQueue {
 
   /** A device-side queue set up for these rings and ready. */
   createQueue(): Queue {
-    const q = new Queue(this.size);
-    q.setSize(this.size);
-    q.setDescTableAddress(Number(this.descTable & 0xffffffffn), Number(this.descTable >> 32n));
-    q.setAvailRingAddress(Number(this.availRing & 0xffffffffn), Number(this.availRing >> 32n));
-    q.setUsedRingAddress(Number(this.usedRing & 0xffffffffn), Number(this.usedRing >> 32n));
-    q.setEventIdx(this.#eventIdx);
-    q.setReady(true);
-    return q;
+    return configureQueue(
+      new Queue(this.size),
+      this.size,
+      [this.descTable, this.availRing, this.usedRing],
+      this.#eventIdx,
+    );
   }
 
   /** Writes descriptor `index` of the table as given (for malformed chains). */
