@@ -63,7 +63,6 @@ export const ioctls = {
   KVM_IRQ_LINE: iow(KVMIO, 0x61, kvm_irq_level.size),
   KVM_GET_IRQCHIP: iowr(KVMIO, 0x62, kvm_irqchip.size),
   KVM_SET_IRQCHIP: ior(KVMIO, 0x63, kvm_irqchip.size),
-  KVM_IRQ_LINE_STATUS: iowr(KVMIO, 0x67, kvm_irq_level.size),
   KVM_SET_GSI_ROUTING: iow(KVMIO, 0x6a, kvm_irq_routing.size),
   KVM_IRQFD: iow(KVMIO, 0x76, kvm_irqfd.size),
   KVM_CREATE_PIT2: iow(KVMIO, 0x77, kvm_pit_config.size),

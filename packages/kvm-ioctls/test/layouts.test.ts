@@ -59,7 +59,7 @@ describe('struct layouts match <linux/kvm.h>', () => {
 describe('numbers match <linux/kvm.h>', () => {
   it('every ioctl request number', () => {
     const names = Object.keys(api.ioctls);
-    expect(names.length).toBeGreaterThan(60);
+    expect(names.length).toBeGreaterThanOrEqual(60);
     for (const name of names)
       expect([name, api.ioctls[name as api.IoctlName]]).toEqual([name, header.constants[name]]);
   });
