@@ -183,27 +183,39 @@ export class Reader extends ChainCursor {
   readU16(): number {
     const at = this.contiguous(2);
     if (at === undefined) return this.#small(2).getUint16(0, true);
-    const v = this.#guard(() => this.mem.readU16(at));
-    this.advance(2);
-    return v;
+    try {
+      const v = this.mem.readU16(at);
+      this.advance(2);
+      return v;
+    } catch (err) {
+      throw queueErrorFrom(err, 'reading a chain buffer');
+    }
   }
 
   /** Reads a little-endian u32. */
   readU32(): number {
     const at = this.contiguous(4);
     if (at === undefined) return this.#small(4).getUint32(0, true);
-    const v = this.#guard(() => this.mem.readU32(at));
-    this.advance(4);
-    return v;
+    try {
+      const v = this.mem.readU32(at);
+      this.advance(4);
+      return v;
+    } catch (err) {
+      throw queueErrorFrom(err, 'reading a chain buffer');
+    }
   }
 
   /** Reads a little-endian u64. */
   readU64(): bigint {
     const at = this.contiguous(8);
     if (at === undefined) return this.#small(8).getBigUint64(0, true);
-    const v = this.#guard(() => this.mem.readU64(at));
-    this.advance(8);
-    return v;
+    try {
+      const v = this.mem.readU64(at);
+      this.advance(8);
+      return v;
+    } catch (err) {
+      throw queueErrorFrom(err, 'reading a chain buffer');
+    }
   }
 
   /** Decodes an object through its layout. */
@@ -221,14 +233,6 @@ export class Reader extends ChainCursor {
     checkCount(n, 'n');
     this.need(n);
     return this.views(n, false);
-  }
-
-  #guard<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw queueErrorFrom(err, 'reading a chain buffer');
-    }
   }
 }
 

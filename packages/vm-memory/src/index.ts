@@ -9,6 +9,7 @@ export {
   GuestMemoryMmap,
   type GuestMemoryMmapOptions,
   HUGE_PAGE_SIZE,
+  type UserMemoryRegion,
 } from './mmap-memory.js';
 export type {
   DirtyTrackingOption,

@@ -42,6 +42,15 @@ const MADV_REMOVE = 9;
 /** The huge page size of x86-64 hugetlbfs and THP. */
 export const HUGE_PAGE_SIZE = 2 * 1024 * 1024;
 
+/** `struct kvm_userspace_memory_region`, field for field. */
+export interface UserMemoryRegion {
+  slot: number;
+  flags: number;
+  guest_phys_addr: bigint;
+  memory_size: bigint;
+  userspace_addr: bigint;
+}
+
 /** Options of {@link GuestMemoryMmap.fromRanges}. */
 export interface GuestMemoryMmapOptions {
   /**
@@ -187,6 +196,30 @@ export class GuestMemoryMmap extends GuestRegionCollection {
       );
     });
     return new GuestMemoryMmap(regions, pageSizeOfBitmap, fd, false);
+  }
+
+  /**
+   * The regions as `struct kvm_userspace_memory_region` values (C field
+   * names, as `@tsvmm/kvm-ioctls` takes them) for KVM_SET_USER_MEMORY_REGION,
+   * one slot per region numbered from `firstSlot`. `flags` is e.g.
+   * `KVM_MEM_LOG_DIRTY_PAGES` (1) to have KVM log the guest's own writes.
+   */
+  userMemoryRegions(firstSlot = 0, flags = 0): UserMemoryRegion[] {
+    if (!Number.isInteger(firstSlot) || firstSlot < 0 || firstSlot + this.regions.length > 0xffff_ffff) {
+      throw new RangeError(
+        `firstSlot must leave room for ${this.regions.length} u32 slot numbers, got ${firstSlot}`,
+      );
+    }
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff) {
+      throw new RangeError(`flags must be a u32, got ${flags}`);
+    }
+    return this.regions.map((r, i) => ({
+      slot: firstSlot + i,
+      flags,
+      guest_phys_addr: r.start,
+      memory_size: BigInt(r.size),
+      userspace_addr: r.hostAddress!,
+    }));
   }
 
   /** A structured-clonable descriptor from which another thread rebuilds this memory over the same pages. */

@@ -27,6 +27,30 @@ describe('GuestMemoryMmap', () => {
     expect(mem.memfd).toBeUndefined();
   });
 
+  it('describes its regions as KVM memory slots', () => {
+    using mem = GuestMemoryMmap.fromRanges(RANGES);
+    expect(mem.userMemoryRegions(2, 1)).toEqual([
+      {
+        slot: 2,
+        flags: 1,
+        guest_phys_addr: 0n,
+        memory_size: 0x10000n,
+        userspace_addr: mem.regions[0]!.hostAddress,
+      },
+      {
+        slot: 3,
+        flags: 1,
+        guest_phys_addr: 0x100000n,
+        memory_size: 0x4000n,
+        userspace_addr: mem.regions[1]!.hostAddress,
+      },
+    ]);
+    expect(mem.userMemoryRegions()[0]?.slot).toBe(0);
+    expect(() => mem.userMemoryRegions(-1)).toThrow(RangeError);
+    expect(() => mem.userMemoryRegions(0xffff_ffff)).toThrow(RangeError);
+    expect(() => mem.userMemoryRegions(0, 2 ** 32)).toThrow(RangeError);
+  });
+
   it('keeps all regions in one memfd, back to back, so that a file read lands in guest RAM', () => {
     using mem = GuestMemoryMmap.fromRanges(RANGES, { backing: 'memfd' });
     const fd = mem.memfd!;
