@@ -96,15 +96,20 @@ initramfs() {
   "$KIT_WORK/gen_init_cpio" -t 0 "$KIT_WORK/initramfs.list" > "$KIT_OUT/initramfs.cpio"
 }
 
-# A 32 MiB ext4 image of the same root, /sbin/init being the kit's init. The
-# UUID and hash seed are fixed, and faketime pins the clock that mke2fs 1.47.0
-# writes into the superblock and every inode (it ignores SOURCE_DATE_EPOCH).
+# A 32 MiB ext4 image of the same root, /sbin/init being the kit's init. For a
+# reproducible image the UUID and hash seed are fixed, faketime pins the clock
+# that mke2fs 1.47.0 writes into the superblock and new inodes (it ignores
+# SOURCE_DATE_EPOCH), and debugfs resets the ctimes mke2fs copies from the
+# staged files (which touch cannot set).
 rootfs() {
-  local root=$KIT_WORK/rootfs-root
+  local root=$KIT_WORK/rootfs-root image=$KIT_OUT/rootfs.ext4
   stage_root "$root" /sbin/init
   local uuid=7473766d-6d00-4000-8000-6775657374fe
   faketime -f '1970-01-01 00:00:00' mkfs.ext4 -q -F -L tsvmm-root -U "$uuid" \
-    -E "root_owner=0:0,hash_seed=$uuid" -d "$root" "$KIT_OUT/rootfs.ext4" 32M
+    -E "root_owner=0:0,hash_seed=$uuid" -d "$root" "$image" 32M
+  (cd "$root" && find . -mindepth 1 | sort | sed 's|^\.\(.*\)$|set_inode_field "\1" ctime @0|') \
+    > "$KIT_WORK/rootfs-ctimes.debugfs"
+  faketime -f '1970-01-01 00:00:00' debugfs -w -f "$KIT_WORK/rootfs-ctimes.debugfs" "$image"
 }
 
 # Debian's stock kernel: /boot/vmlinuz-* of the linux-image package.

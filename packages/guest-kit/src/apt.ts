@@ -51,16 +51,22 @@ export async function packagePolicies(names: readonly string[]): Promise<Map<str
   return parseAptPolicy(result.stdout);
 }
 
+const unavailable = (name: string): GuestKitError =>
+  new GuestKitError(
+    'PACKAGE_UNAVAILABLE',
+    `Debian package ${name} has no installable version in the package lists (is this Debian 12, and has apt-get update run?)`,
+  );
+
+/** The version apt would install of `name` in `policies`; PACKAGE_UNAVAILABLE when it has none. */
+export function candidateOf(policies: ReadonlyMap<string, PackagePolicy>, name: string): string {
+  const version = policies.get(name)?.candidate;
+  if (version === undefined) throw unavailable(name);
+  return version;
+}
+
 /** The version apt would install of `name`; PACKAGE_UNAVAILABLE when it has none. */
 export async function candidateVersion(name: string): Promise<string> {
-  const version = (await packagePolicies([name])).get(name)?.candidate;
-  if (version === undefined) {
-    throw new GuestKitError(
-      'PACKAGE_UNAVAILABLE',
-      `Debian package ${name} has no installable version in the package lists (is this Debian 12, and has apt-get update run?)`,
-    );
-  }
-  return version;
+  return candidateOf(await packagePolicies([name]), name);
 }
 
 /** A package at one version, with the checksum the package lists give for its .deb. */
@@ -71,36 +77,65 @@ export interface PackageRecord {
   readonly depends: string;
 }
 
-/** `apt-cache show NAME=VERSION`: the fields the kit uses. */
-export async function showPackage(name: string, version: string): Promise<PackageRecord> {
-  const result = await run('apt-cache', ['show', '--no-all-versions', `${name}=${version}`]);
-  const field = (key: string): string | undefined =>
-    new RegExp(`^${key}: (.*)$`, 'm').exec(result.stdout)?.[1]?.trim();
-  const sha256 = field('SHA256');
-  if (result.code !== 0 || sha256 === undefined) {
-    throw new GuestKitError(
-      'PACKAGE_UNAVAILABLE',
-      `Debian package ${name}=${version} is not in the package lists: ${lastLine(result.stderr) || 'no record'}`,
-    );
+/** A package name and version to look up with {@link showPackages}. */
+export interface PackageSpec {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** Parses `apt-cache show` output: one record per stanza that has a Package, Version and SHA256. */
+export function parseAptShow(text: string): PackageRecord[] {
+  const records: PackageRecord[] = [];
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const field = (key: string): string | undefined =>
+      new RegExp(`^${key}: (.*)$`, 'm').exec(stanza)?.[1]?.trim();
+    const name = field('Package');
+    const version = field('Version');
+    const sha256 = field('SHA256');
+    if (name === undefined || version === undefined || sha256 === undefined) continue;
+    records.push({ name, version, sha256, depends: field('Depends') ?? '' });
   }
-  return { name, version, sha256, depends: field('Depends') ?? '' };
+  return records;
 }
 
 /**
- * The package behind a metapackage such as `linux-image-amd64`: its first
- * dependency, with the exact version when the metapackage pins one.
+ * `apt-cache show NAME=VERSION...` in one call: the records of `specs`, in
+ * their order; PACKAGE_UNAVAILABLE naming the first one the lists lack.
  */
-export async function resolveMetapackage(name: string): Promise<PackageRecord> {
-  const meta = await showPackage(name, await candidateVersion(name));
+export async function showPackages(specs: readonly PackageSpec[]): Promise<PackageRecord[]> {
+  const result = await run('apt-cache', [
+    'show',
+    '--no-all-versions',
+    ...specs.map((s) => `${s.name}=${s.version}`),
+  ]);
+  const records = parseAptShow(result.stdout);
+  return specs.map((spec) => {
+    const record = records.find((r) => r.name === spec.name && r.version === spec.version);
+    if (record === undefined) {
+      throw new GuestKitError(
+        'PACKAGE_UNAVAILABLE',
+        `Debian package ${spec.name}=${spec.version} is not in the package lists: ${lastLine(result.stderr) || 'no record'}`,
+      );
+    }
+    return record;
+  });
+}
+
+/**
+ * The package a metapackage such as `linux-image-amd64` stands for: its
+ * first dependency, at the version the metapackage pins (or the candidate).
+ */
+export async function resolveMetapackage(meta: PackageRecord): Promise<PackageRecord> {
   const first = /^([a-z0-9][a-z0-9+.-]*)(?: \(= ([^)]+)\))?/.exec(meta.depends.split(',')[0]?.trim() ?? '');
   if (first === null) {
     throw new GuestKitError(
       'PACKAGE_UNAVAILABLE',
-      `Debian package ${name} depends on no package (${meta.depends})`,
+      `Debian package ${meta.name} depends on no package (${meta.depends})`,
     );
   }
-  const target = first[1]!;
-  return showPackage(target, first[2] ?? (await candidateVersion(target)));
+  const name = first[1]!;
+  const [record] = await showPackages([{ name, version: first[2] ?? (await candidateVersion(name)) }]);
+  return record!;
 }
 
 /** Refreshes the package lists (`apt-get update`); FETCH_FAILED when that fails. */
@@ -133,15 +168,16 @@ export async function missingPackages(names: readonly string[]): Promise<string[
 
 /**
  * Makes sure the Debian packages `names` are installed: installs the missing
- * ones with `apt-get install` (running `apt-get update` first), or, when
- * `install` is false, fails with HOST_PACKAGES_MISSING naming the command to run.
+ * ones with `apt-get install` (running `apt-get update` first) and returns
+ * their names, or, when `install` is false, fails with HOST_PACKAGES_MISSING
+ * naming the command to run.
  */
 export async function ensureHostPackages(
   names: readonly string[],
   options: EnsureHostPackagesOptions,
-): Promise<void> {
+): Promise<string[]> {
   const missing = await missingPackages(names);
-  if (missing.length === 0) return;
+  if (missing.length === 0) return missing;
   if (!options.install) {
     throw new GuestKitError(
       'HOST_PACKAGES_MISSING',
@@ -160,6 +196,7 @@ export async function ensureHostPackages(
       `apt-get install ${missing.join(' ')} failed: ${lastLine(result.stderr)}`,
     );
   }
+  return missing;
 }
 
 /** The file name `apt-get download` gives a package (an epoch's colon becomes `%3a`). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { aptUpdate, ensureHostPackages } from './apt.js';
 import { GuestKitError } from './error.js';
 import { GUEST_BOOT_MARKER, GUEST_KERNEL_CMDLINE } from './guest-protocol.js';
-import { BUILD_PACKAGES, type ResolvedInputs, resolveInputs } from './inputs.js';
+import { BUILD_PACKAGES, forgetHostInputs, type ResolvedInputs, resolveInputs } from './inputs.js';
 import { buildKit } from './kit-build.js';
 import { withLock } from './lock.js';
 import { type GuestKitManifest, type OUTPUT_FILES, readManifest } from './manifest.js';
@@ -129,10 +129,11 @@ export async function ensureGuestKit(options: GuestKitOptions = {}): Promise<Gue
   const log = options.log ?? defaultLog;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const jobs = options.jobs ?? availableParallelism();
-  await ensureHostPackages(BUILD_PACKAGES, {
+  const installed = await ensureHostPackages(BUILD_PACKAGES, {
     install: options.installPackages ?? process.getuid?.() === 0,
     log,
   });
+  if (installed.length > 0) forgetHostInputs();
 
   let resolved = await resolveOrUpdate(log);
   const found = await cachedKit(cacheDir, resolved.hash);
@@ -153,7 +154,7 @@ export async function ensureGuestKit(options: GuestKitOptions = {}): Promise<Gue
       if (!(error instanceof GuestKitError) || error.code !== 'FETCH_FAILED') throw error;
       // The mirror may have moved on to newer versions than our package lists name.
       log(`${error.message}; refreshing the package lists and trying again`);
-      await aptUpdate();
+      await refreshPackageLists();
       const before = resolved.hash;
       resolved = await resolveInputs();
       if (resolved.hash === before) throw error;
@@ -174,7 +175,13 @@ async function resolveOrUpdate(log: (line: string) => void): Promise<ResolvedInp
   } catch (error) {
     if (!(error instanceof GuestKitError) || error.code !== 'PACKAGE_UNAVAILABLE') throw error;
     log(`${error.message}; running apt-get update`);
-    await aptUpdate();
+    await refreshPackageLists();
     return resolveInputs();
   }
+}
+
+/** `apt-get update`, then forget the versions looked up before it. */
+async function refreshPackageLists(): Promise<void> {
+  await aptUpdate();
+  forgetHostInputs();
 }

@@ -7,13 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  candidateVersion,
-  type PackageRecord,
-  packagePolicies,
-  resolveMetapackage,
-  showPackage,
-} from './apt.js';
+import { candidateOf, type PackageRecord, packagePolicies, resolveMetapackage, showPackages } from './apt.js';
 import { GuestKitError } from './error.js';
 import { run } from './exec.js';
 
@@ -97,20 +91,30 @@ async function firstLineOf(file: string, args: readonly string[]): Promise<strin
   return line;
 }
 
-/**
- * Reads the recipe and asks apt (locally, no network) for the package
- * versions. PACKAGE_UNAVAILABLE when the package lists lack a kernel package
- * or an output tool is not installed.
- */
-export async function resolveInputs(): Promise<ResolvedInputs> {
-  const files: Record<string, string> = {};
-  for (const file of [...(await patchFiles()), RECIPE.config, RECIPE.init, RECIPE.script]) {
-    files[file] = sha256(await readFile(join(PACKAGE_ROOT, file)));
-  }
-  const source = await showPackage(SOURCE_PACKAGE, await candidateVersion(SOURCE_PACKAGE));
-  const image = await resolveMetapackage(IMAGE_METAPACKAGE);
-  const packages: Record<string, string> = { [source.name]: source.version, [image.name]: image.version };
-  const policies = await packagePolicies(OUTPUT_TOOL_PACKAGES);
+/** The package versions and toolchain part of the inputs (everything but the recipe files). */
+interface HostInputs {
+  readonly packages: Readonly<Record<string, string>>;
+  readonly toolchain: Readonly<Record<string, string>>;
+  readonly source: PackageRecord;
+  readonly image: PackageRecord;
+}
+
+/** One apt lookup per process (each apt-cache call reads ~20 MB of package lists). */
+let hostInputs: Promise<HostInputs> | undefined;
+
+/** Forgets the looked-up package versions, after the package lists or installed packages changed. */
+export function forgetHostInputs(): void {
+  hostInputs = undefined;
+}
+
+async function lookUpHostInputs(): Promise<HostInputs> {
+  const policies = await packagePolicies([SOURCE_PACKAGE, IMAGE_METAPACKAGE, ...OUTPUT_TOOL_PACKAGES]);
+  const [source, meta] = await showPackages([
+    { name: SOURCE_PACKAGE, version: candidateOf(policies, SOURCE_PACKAGE) },
+    { name: IMAGE_METAPACKAGE, version: candidateOf(policies, IMAGE_METAPACKAGE) },
+  ]);
+  const image = await resolveMetapackage(meta!);
+  const packages: Record<string, string> = { [source!.name]: source!.version, [image.name]: image.version };
   for (const name of OUTPUT_TOOL_PACKAGES) {
     const installed = policies.get(name)?.installed;
     if (installed === undefined) {
@@ -122,8 +126,29 @@ export async function resolveInputs(): Promise<ResolvedInputs> {
     cc: await firstLineOf('cc', ['--version']),
     ld: await firstLineOf('ld', ['--version']),
   };
-  const inputs: KitInputs = { format: KIT_FORMAT, files, packages, toolchain };
-  return { inputs, hash: sha256(canonicalJson(inputs)), source, image };
+  return { packages, toolchain, source: source!, image };
+}
+
+/**
+ * Reads the recipe and asks apt (locally, no network; once per process, see
+ * {@link forgetHostInputs}) for the package versions. PACKAGE_UNAVAILABLE when
+ * the package lists lack a kernel package or an output tool is not installed.
+ */
+export async function resolveInputs(): Promise<ResolvedInputs> {
+  const files: Record<string, string> = {};
+  for (const file of [...(await patchFiles()), RECIPE.config, RECIPE.init, RECIPE.script]) {
+    files[file] = sha256(await readFile(join(PACKAGE_ROOT, file)));
+  }
+  hostInputs ??= lookUpHostInputs();
+  let host: HostInputs;
+  try {
+    host = await hostInputs;
+  } catch (error) {
+    hostInputs = undefined;
+    throw error;
+  }
+  const inputs: KitInputs = { format: KIT_FORMAT, files, packages: host.packages, toolchain: host.toolchain };
+  return { inputs, hash: sha256(canonicalJson(inputs)), source: host.source, image: host.image };
 }
 
 /** JSON with object keys sorted at every level, so equal values hash equally. */

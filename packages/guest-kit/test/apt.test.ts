@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   candidateVersion,
   debFileName,
@@ -11,27 +10,13 @@ import {
   missingPackages,
   packagePolicies,
   parseAptPolicy,
+  parseAptShow,
   resolveMetapackage,
+  showPackages,
 } from '../src/apt.js';
-import { GuestKitError } from '../src/error.js';
+import { failure, useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'guest-kit-apt-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function failure(promise: Promise<unknown>): Promise<GuestKitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GuestKitError) return error;
-    throw error;
-  }
-  throw new Error('expected a GuestKitError');
-}
+const tmp = useTempDir('guest-kit-apt-');
 
 describe('parseAptPolicy', () => {
   it('reads installed and candidate versions per package', () => {
@@ -55,20 +40,60 @@ linux-source-6.1:
   });
 });
 
+describe('parseAptShow', () => {
+  it('reads one record per stanza and skips stanzas without a checksum', () => {
+    const text = `Package: linux-image-amd64
+Version: 6.1.176-1
+Depends: linux-image-6.1.0-50-amd64 (= 6.1.176-1)
+SHA256: ${'a'.repeat(64)}
+
+Package: virtual
+Version: 1
+
+Package: linux-source-6.1
+Version: 6.1.176-1
+SHA256: ${'b'.repeat(64)}
+`;
+    expect(parseAptShow(text)).toEqual([
+      {
+        name: 'linux-image-amd64',
+        version: '6.1.176-1',
+        sha256: 'a'.repeat(64),
+        depends: 'linux-image-6.1.0-50-amd64 (= 6.1.176-1)',
+      },
+      { name: 'linux-source-6.1', version: '6.1.176-1', sha256: 'b'.repeat(64), depends: '' },
+    ]);
+  });
+});
+
 describe('the package lists of this machine (local, no network)', () => {
   it('know linux-source-6.1 and the package behind linux-image-amd64', async () => {
     expect(await candidateVersion('linux-source-6.1')).toMatch(/^6\.1\.\d+/);
-    const image = await resolveMetapackage('linux-image-amd64');
+    const [meta] = await showPackages([
+      { name: 'linux-image-amd64', version: await candidateVersion('linux-image-amd64') },
+    ]);
+    const image = await resolveMetapackage(meta!);
     expect(image.name).toMatch(/^linux-image-6\.1\.0-\d+-amd64$/);
     expect(image.sha256).toMatch(/^[0-9a-f]{64}$/);
     const policies = await packagePolicies(['e2fsprogs']);
     expect(policies.get('e2fsprogs')?.installed).toMatch(/^1\.\d+/);
   });
 
-  it('PACKAGE_UNAVAILABLE for a package apt does not know', async () => {
+  it('PACKAGE_UNAVAILABLE for a package apt does not know, or a version it does not have', async () => {
     const error = await failure(candidateVersion('tsvmm-no-such-package'));
     expect(error.code).toBe('PACKAGE_UNAVAILABLE');
     expect(error.message).toContain('tsvmm-no-such-package has no installable version');
+    const version = await failure(showPackages([{ name: 'linux-source-6.1', version: '0~tsvmm.none' }]));
+    expect(version.code).toBe('PACKAGE_UNAVAILABLE');
+    expect(version.message).toMatch(
+      /^Debian package linux-source-6\.1=0~tsvmm\.none is not in the package lists/,
+    );
+  });
+
+  it('PACKAGE_UNAVAILABLE for a metapackage without dependencies', async () => {
+    const error = await failure(resolveMetapackage({ name: 'meta', version: '1', sha256: '', depends: '' }));
+    expect(error.code).toBe('PACKAGE_UNAVAILABLE');
+    expect(error.message).toBe('Debian package meta depends on no package ()');
   });
 });
 
@@ -97,9 +122,8 @@ describe('fetchDeb', () => {
   });
 
   it('reuses a cached .deb whose checksum matches the package lists', async () => {
-    const cache = join(dir, 'cached');
+    const cache = join(tmp.path, 'cached');
     await rm(cache, { recursive: true, force: true });
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(cache);
     await writeFile(join(cache, 'tsvmm-test_1.0_all.deb'), 'deb bytes');
     const sha256 = createHash('sha256').update('deb bytes').digest('hex');
@@ -108,7 +132,7 @@ describe('fetchDeb', () => {
   });
 
   it('FETCH_FAILED with apt’s reason when the version cannot be fetched, leaving no partial file', async () => {
-    const cache = join(dir, 'missing');
+    const cache = join(tmp.path, 'missing');
     const record = { name: 'linux-source-6.1', version: '0~tsvmm.none', sha256: '0'.repeat(64), depends: '' };
     const error = await failure(fetchDeb(record, cache));
     expect(error.code).toBe('FETCH_FAILED');

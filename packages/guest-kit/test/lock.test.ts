@@ -1,22 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processAlive, withLock } from '../src/lock.js';
+import { useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'guest-kit-lock-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('guest-kit-lock-');
 
 describe('withLock', () => {
   it('runs holders one after another and removes the lock afterwards', async () => {
-    const lock = join(dir, 'a.lock');
+    const lock = join(tmp.path, 'a.lock');
     const events: string[] = [];
     const lines: string[] = [];
     const holder = (name: string) =>
@@ -38,7 +32,7 @@ describe('withLock', () => {
   });
 
   it('releases the lock when the holder throws', async () => {
-    const lock = join(dir, 'b.lock');
+    const lock = join(tmp.path, 'b.lock');
     await expect(
       withLock(
         lock,
@@ -54,7 +48,7 @@ describe('withLock', () => {
     const pid = child.pid!;
     await new Promise((resolve) => child.on('close', resolve));
     expect(processAlive(pid)).toBe(false);
-    const lock = join(dir, 'c.lock');
+    const lock = join(tmp.path, 'c.lock');
     await mkdir(lock);
     await writeFile(join(lock, 'pid'), `${pid}\n`);
     expect(

@@ -1,32 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GuestKitError } from '../src/error.js';
+import { describe, expect, it } from 'vitest';
 import { LOG_TAIL_LINES, runPhase } from '../src/phase.js';
+import { failure, useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'guest-kit-phase-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function failure(promise: Promise<unknown>): Promise<GuestKitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GuestKitError) return error;
-    throw error;
-  }
-  throw new Error('expected a GuestKitError');
-}
+const tmp = useTempDir('guest-kit-phase-');
 
 describe('runPhase', () => {
   it('logs start and end, sends the output to the log file and returns the duration', async () => {
     const lines: string[] = [];
-    const logFile = join(dir, 'ok.log');
+    const logFile = join(tmp.path, 'ok.log');
     const seconds = await runPhase({
       title: 'step one',
       file: 'sh',
@@ -46,7 +29,7 @@ describe('runPhase', () => {
       title: 'slow',
       file: 'sh',
       args: ['-c', 'echo "  CC a.o"; echo "  CC b.o"; sleep 0.6'],
-      logFile: join(dir, 'slow.log'),
+      logFile: join(tmp.path, 'slow.log'),
       log: (line) => lines.push(line),
       heartbeatMs: 150,
       describe: (text) => `${text.match(/ {2}CC /g)?.length ?? 0} compiled`,
@@ -55,7 +38,7 @@ describe('runPhase', () => {
   });
 
   it('fails with BUILD_FAILED, the exit status, the log path and the log tail', async () => {
-    const logFile = join(dir, 'fail.log');
+    const logFile = join(tmp.path, 'fail.log');
     const error = await failure(
       runPhase({
         title: 'broken step',
@@ -78,7 +61,7 @@ describe('runPhase', () => {
         title: 'missing',
         file: '/nonexistent/tool',
         args: [],
-        logFile: join(dir, 'x.log'),
+        logFile: join(tmp.path, 'x.log'),
         log: () => {},
       }),
     );
@@ -93,7 +76,7 @@ describe('runPhase', () => {
         title: 'writer',
         file: 'dd',
         args: ['if=/dev/zero', 'of=/dev/full', 'bs=512', 'count=1'],
-        logFile: join(dir, 'full.log'),
+        logFile: join(tmp.path, 'full.log'),
         log: () => {},
       }),
     );
