@@ -21,6 +21,7 @@ import {
   madvise,
   memfdCreate,
   mmap,
+  munmap,
   pageSize,
   viewAt,
 } from '@tsvmm/vmm-sys-util';
@@ -35,9 +36,6 @@ import {
 } from './ranges.js';
 import { GuestRegion } from './region.js';
 import { GuestRegionCollection } from './region-collection.js';
-
-/** madvise(2) advice that frees the pages of a shared mapping and its backing (`<asm-generic/mman-common.h>`). */
-const MADV_REMOVE = 9;
 
 /** The huge page size of x86-64 hugetlbfs and THP. */
 export const HUGE_PAGE_SIZE = 2 * 1024 * 1024;
@@ -86,18 +84,21 @@ export class GuestMemoryMmap extends GuestRegionCollection {
   /** The memfd behind every region, if the memory is memfd-backed. */
   readonly memfd: number | undefined;
   readonly #dirtyPageSize: number | undefined;
-  readonly #ownsPages: boolean;
+  readonly #ownsMappings: boolean;
+  readonly #ownsFd: boolean;
 
   private constructor(
     regions: GuestRegion[],
     dirtyPageSize: number | undefined,
     memfd: number | undefined,
-    ownsPages: boolean,
+    ownsMappings: boolean,
+    ownsFd: boolean,
   ) {
     super(regions);
     this.memfd = memfd;
     this.#dirtyPageSize = dirtyPageSize;
-    this.#ownsPages = ownsPages;
+    this.#ownsMappings = ownsMappings;
+    this.#ownsFd = ownsFd;
   }
 
   /**
@@ -118,6 +119,7 @@ export class GuestMemoryMmap extends GuestRegionCollection {
     const layout = layoutRanges(ranges, huge === true ? HUGE_PAGE_SIZE : pageSize());
     const dirtyPageSize = dirtyPageSizeOf(options.dirtyTracking);
     let fd: number | undefined;
+    const mapped: ArrayBuffer[] = [];
     try {
       if (backing === 'memfd') {
         fd = memfdCreate(options.memfdName ?? 'guest-ram', huge === true ? MFD_HUGETLB : 0);
@@ -137,6 +139,7 @@ export class GuestMemoryMmap extends GuestRegionCollection {
           fd === undefined
             ? mmap(size, { flags: flags | MAP_ANONYMOUS | (huge === true ? MAP_HUGETLB : 0) })
             : mmap(size, { fd, offset: fileOffset, flags });
+        mapped.push(buffer);
         if (huge === 'transparent') madvise(buffer, MADV_HUGEPAGE);
         regions.push(
           new GuestRegion(start, buffer, bitmapFor(size, dirtyPageSize), {
@@ -146,9 +149,9 @@ export class GuestMemoryMmap extends GuestRegionCollection {
         );
         fileOffset += size;
       }
-      return new GuestMemoryMmap(regions, dirtyPageSize, fd, true);
+      return new GuestMemoryMmap(regions, dirtyPageSize, fd, true, fd !== undefined);
     } catch (err) {
-      // Buffers mapped so far are dropped, and unmapped when collected.
+      for (const b of mapped) munmap(b);
       if (fd !== undefined) closeFd(fd);
       throw err;
     }
@@ -174,7 +177,8 @@ export class GuestMemoryMmap extends GuestRegionCollection {
     const how = options.map ?? (fd === undefined ? 'view' : 'memfd');
     if (how === 'memfd' && fd === undefined) throw new TypeError("map: 'memfd' needs a memfd-backed memory");
     const pageSizeOfBitmap = descriptor.dirtyPageSize;
-    // A failure part-way drops the mappings made so far; they are unmapped when collected.
+    // A failure part-way leaves the mappings made so far to their buffers'
+    // finalizers (a descriptor is the VMM's own data: this is a bug path).
     const regions = descriptor.regions.map((d, i) => {
       if (typeof d.hostAddress !== 'bigint') throw new TypeError(`regions[${i}] has no hostAddress`);
       let buffer: ArrayBuffer;
@@ -195,7 +199,7 @@ export class GuestMemoryMmap extends GuestRegionCollection {
         },
       );
     });
-    return new GuestMemoryMmap(regions, pageSizeOfBitmap, fd, false);
+    return new GuestMemoryMmap(regions, pageSizeOfBitmap, fd, how === 'memfd', false);
   }
 
   /**
@@ -238,24 +242,20 @@ export class GuestMemoryMmap extends GuestRegionCollection {
   }
 
   /**
-   * Ends this memory: every later access throws `CLOSED`. The memory that
-   * made the pages (`fromRanges`) frees them now (`MADV_REMOVE`; anything
-   * still viewing them, such as a slice handed out earlier or another
-   * thread, sees zeros from then on) and closes its memfd. The address
-   * range is unmapped when the buffers are garbage-collected. A memory
-   * rebuilt from a descriptor only lets go of its mappings. Idempotent.
-   *
-   * Why not munmap now: vmm-sys-util's mapping finalizer runs after an
-   * explicit munmap, and it then unmaps whatever new mapping has taken the
-   * same address in between, which crashed the process in this package's
-   * tests. Until that is fixed there, closing never unmaps explicitly.
+   * Ends this memory: every later access throws `CLOSED`, the mappings it
+   * made are unmapped (so every view of them, such as a slice handed out
+   * earlier, is detached and reads as empty), and the memfd it created is
+   * closed. A memory rebuilt from a descriptor by viewing the owner's
+   * mappings only lets go of its views. Another thread's views of mappings
+   * this closes must not be used afterwards: close the owner last.
+   * Idempotent.
    */
   close(): void {
     if (this.closed) return;
     const regions = this.regions;
     this.detach();
-    if (this.#ownsPages) for (const r of regions) madvise(r.buffer as ArrayBuffer, MADV_REMOVE);
-    if (this.#ownsPages && this.memfd !== undefined) closeFd(this.memfd);
+    if (this.#ownsMappings) for (const r of regions) munmap(r.buffer as ArrayBuffer);
+    if (this.#ownsFd && this.memfd !== undefined) closeFd(this.memfd);
   }
 
   /** {@link GuestMemoryMmap.close}, for `using`. */
