@@ -12,6 +12,7 @@
 import {
   Cmdline,
   initrdAddressLimit,
+  isaInterruptAssignments,
   type KernelLoadResult,
   loadCmdline,
   loadInitrd,
@@ -135,7 +136,13 @@ export function loadGuest(mem: GuestMemory, input: BootInput): BootPlan {
 
   const e820 = memoryMapFromGuestMemory(mem, [LEGACY_RESERVED]);
   try {
-    writeMpTable(mem, MPTABLE_ADDRESS, { cpus: input.vcpus });
+    // KVM's default GSI routing sends ISA IRQ n (the in-kernel PIT is IRQ 0) to I/O APIC pin n.
+    const ioapicId = input.vcpus;
+    writeMpTable(mem, MPTABLE_ADDRESS, {
+      cpus: input.vcpus,
+      ioapicId,
+      interrupts: isaInterruptAssignments(ioapicId, 0),
+    });
     mem.writeSlice(GDT_ADDRESS, gdtBytes());
     mem.fill(IDT_ADDRESS, 8);
   } catch (e) {

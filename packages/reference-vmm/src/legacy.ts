@@ -1,6 +1,7 @@
 /**
- * The legacy PC devices every vCPU thread sees: COM1 (16550A at 0x3f8, IRQ 4)
- * and the i8042 controller (0x60/0x64; its reset line reboots the VM). The
+ * The legacy PC devices every vCPU thread sees: COM1 (16550A at 0x3f8, IRQ 4),
+ * the i8042 controller (0x60/0x64; its reset line reboots the VM) and the
+ * CMOS RTC (0x70/0x71, the host's time; Linux reads its clock from it). The
  * main thread creates them; each vCPU thread attaches its own view over the
  * same shared state and registers it on its own IoManager, so that their
  * port accesses are handled on the vCPU's thread.
@@ -10,6 +11,9 @@ import {
   I8042_COMMAND_PORT,
   I8042_DATA_PORT,
   I8042Device,
+  RTC_PORT_INDEX,
+  RTC_PORT_SIZE,
+  Rtc,
   SERIAL_PORT_COM1,
   SERIAL_PORT_SIZE,
   Serial,
@@ -24,6 +28,7 @@ export const KEYBOARD_IRQ = 1;
 export interface LegacyDevicesShared {
   serial: SharedDeviceState;
   i8042: SharedDeviceState;
+  rtc: SharedDeviceState;
   /** eventfds registered as irqfds for IRQ 4 and IRQ 1 (fd numbers are process-wide). */
   serialIrqFd: number;
   keyboardIrqFd: number;
@@ -33,6 +38,7 @@ export interface LegacyDevicesShared {
 export interface LegacyDevices {
   serial: Serial;
   i8042: I8042Device;
+  rtc: Rtc;
 }
 
 export interface LegacyHooks {
@@ -45,6 +51,7 @@ function register(io: IoManager, devices: LegacyDevices): void {
   io.registerPio(new PioRange(SERIAL_PORT_COM1, SERIAL_PORT_SIZE), devices.serial);
   io.registerPio(new PioRange(I8042_DATA_PORT, 1), devices.i8042);
   io.registerPio(new PioRange(I8042_COMMAND_PORT, 1), devices.i8042);
+  io.registerPio(new PioRange(RTC_PORT_INDEX, RTC_PORT_SIZE), devices.rtc);
 }
 
 /** Creates the devices' state (main thread) and registers them on `io`. */
@@ -67,6 +74,7 @@ export function createLegacyDevices(
       keyboardInterrupt: new IrqFdEdgeInterrupt(new RawEventFd(irqFds.keyboard)),
       log: hooks.log,
     }),
+    rtc: new Rtc({ log: hooks.log }),
   };
   register(io, devices);
   return {
@@ -74,6 +82,7 @@ export function createLegacyDevices(
     shared: {
       serial: devices.serial.shared,
       i8042: devices.i8042.shared,
+      rtc: devices.rtc.shared,
       serialIrqFd: irqFds.serial,
       keyboardIrqFd: irqFds.keyboard,
     },
@@ -97,6 +106,7 @@ export function attachLegacyDevices(
       keyboardInterrupt: new IrqFdEdgeInterrupt(new RawEventFd(shared.keyboardIrqFd)),
       log: hooks.log,
     }),
+    rtc: Rtc.attach(shared.rtc, { log: hooks.log }),
   };
   register(io, devices);
   return devices;

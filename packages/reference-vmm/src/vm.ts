@@ -67,7 +67,7 @@ export interface Vm {
   readonly console: VmConsole;
   /** Starts the vCPUs; resolves once every vCPU thread runs. */
   start(): Promise<void>;
-  /** Resolves once the VM has ended, with why. */
+  /** Resolves once the VM has ended, with why (and a flowing `console.output` has had every byte). */
   wait(): Promise<VmExit>;
   /** Stops a running VM (reason `stopped`) and resolves with how it ended. */
   stop(message?: string): Promise<VmExit>;
@@ -188,15 +188,19 @@ function build(config: VmConfig, options: VmOptions, cleanups: (() => void)[], c
     vcpus: config.vcpus,
   });
 
-  // Console output: to the given fd, or to a pipe the main thread reads.
+  // Console output: to the given fd, or to a pipe the main thread reads. At the end only the
+  // write end is closed, so the reader still gets every byte, then EOF.
   let consoleFd = options.consoleFd;
   let output: Readable;
+  let drained: () => Promise<void> = async () => undefined;
   if (consoleFd === undefined) {
     const [readFd, writeFd] = pipe();
     consoleFd = writeFd;
     const socket = new Socket({ fd: readFd, readable: true, writable: false });
     output = socket;
-    cleanups.push(() => socket.destroy());
+    const eof = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // A consumer that is reading gets everything before wait() resolves; a paused stream keeps its bytes.
+    drained = () => (socket.readableFlowing === true ? eof : Promise.resolve());
     cleanups.push(() => closeQuietly(writeFd));
   } else {
     output = Readable.from([]);
@@ -255,6 +259,7 @@ function build(config: VmConfig, options: VmOptions, cleanups: (() => void)[], c
     devices: legacy.devices,
     consoleFd,
     output,
+    drained,
     cleanup,
   });
 }
@@ -275,6 +280,8 @@ interface Parts {
   devices: LegacyDevices;
   consoleFd: number;
   output: Readable;
+  /** Resolves once a flowing console consumer has read everything (after the write end closed). */
+  drained: () => Promise<void>;
   cleanup: () => void;
 }
 
@@ -397,12 +404,13 @@ class RunningVm implements Vm {
     if (this.#exit !== undefined) return;
     this.#exit = exit;
     if (this.#probe !== undefined) clearInterval(this.#probe);
-    void Promise.allSettled(this.#threads.map((t) => t.stop())).then(() => {
+    void Promise.allSettled(this.#threads.map((t) => t.stop())).then(async () => {
       try {
         this.close();
       } catch {
         // a vCPU thread that could not be stopped keeps its resources; reported through `exit`
       }
+      await this.#parts.drained();
       this.#settle(exit);
     });
   }
