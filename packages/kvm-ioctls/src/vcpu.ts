@@ -48,6 +48,7 @@ import { assertInt, assertU32, assertU64 } from './validate.js';
 import { KvmRun, type VcpuExit } from './vcpu-exit.js';
 
 const EINTR = 4;
+const EAGAIN = 11;
 const KVM_RUN = ioctls.KVM_RUN;
 /** KVM_MAX_CPUID_ENTRIES in the kernel: no CPUID table is longer. @internal */
 export const MAX_CPUID_ENTRIES = 256;
@@ -121,16 +122,18 @@ export class VcpuFd extends KvmFd {
   /**
    * Enters the guest until it exits to user space (`KVM_RUN`). Blocks the
    * calling thread. Returns `Intr` when interrupted by a signal or by
-   * `immediate_exit`; throws a KvmError for any other failure.
+   * `immediate_exit`; throws a KvmError for any other failure. An application
+   * processor that leaves wait-for-SIPI makes `KVM_RUN` return EAGAIN with no
+   * exit to report: it is entered again.
    */
   run(): VcpuExit {
     if (this.#busy) throw busyError('KVM_RUN');
-    const r = ioctlRaw(this.#runFd, KVM_RUN, 0);
-    if (r < 0) {
+    for (;;) {
+      const r = ioctlRaw(this.#runFd, KVM_RUN, 0);
+      if (r >= 0) return this.kvmRun.decode();
       if (r === -EINTR) return this.kvmRun.intr();
-      throw KvmError.ioctl('KVM_RUN', -r);
+      if (r !== -EAGAIN) throw KvmError.ioctl('KVM_RUN', -r);
     }
-    return this.kvmRun.decode();
   }
 
   /** Sets `kvm_run.immediate_exit` (safe from any thread): while set, `KVM_RUN` returns at once. */
