@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { finalizeConfig } from '../src/config.js';
 import { createVm, type Vm } from '../src/vm.js';
-import { ENDINGS, tinyKernel } from './fixtures/tiny-kernel.js';
+import { AP_PRINTS_A, ENDINGS, START_AP, tinyKernel } from './fixtures/tiny-kernel.js';
 
 const kvmAvailable = (() => {
   try {
@@ -58,6 +58,15 @@ describe.skipIf(!kvmAvailable)('a VM with a tiny PVH kernel', () => {
   it('powers off only when every vCPU is halted: an AP never started does not keep it alive', async () => {
     const { vm } = await boot(kernelFile('poweroff-smp', 'x', ENDINGS.poweroff), 2);
     expect((await vm.wait()).reason).toBe('poweroff');
+  });
+
+  it('starts an application processor through INIT/SIPI from the boot CPU', async () => {
+    const kernel = join(dir, 'smp');
+    writeFileSync(kernel, tinyKernel('B', [...START_AP, ...ENDINGS.poweroff], [AP_PRINTS_A]));
+    const { vm, output } = await boot(kernel, 2);
+    const exit = await vm.wait();
+    expect(exit.reason).toBe('poweroff');
+    expect([...output()].sort().join('')).toBe('AB');
   });
 
   it('reboots when the guest pulses the i8042 reset line', async () => {
