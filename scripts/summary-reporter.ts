@@ -5,7 +5,7 @@
  * machine without it, the run says loudly what it skipped.
  */
 import { accessSync, constants } from 'node:fs';
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, Vitest } from 'vitest/node';
 
 function kvmAvailable(): boolean {
   try {
@@ -19,6 +19,14 @@ function kvmAvailable(): boolean {
 const isKvmFile = (file: string): boolean => /\.(kvm|guest)\.test\.ts$/.test(file);
 
 export default class SummaryReporter implements Reporter {
+  /** A run narrowed with -t or file filters skips tests on purpose: those skips are not enforced. */
+  #filtered = false;
+
+  onInit(vitest: Vitest): void {
+    const files = (vitest as unknown as { filenamePattern?: string[] }).filenamePattern ?? [];
+    this.#filtered = Boolean(vitest.config.testNamePattern) || files.length > 0;
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
     let failed = 0;
@@ -38,7 +46,9 @@ export default class SummaryReporter implements Reporter {
     }
     const out = process.stdout;
     if (kvmSkipped.length > 0) {
-      if (kvmAvailable()) {
+      if (this.#filtered) {
+        out.write(`\n(${kvmSkipped.length} KVM/guest test(s) left out by the filter of this run)\n`);
+      } else if (kvmAvailable()) {
         out.write(`\nFAIL: /dev/kvm is present but ${kvmSkipped.length} KVM/guest test(s) were skipped:\n`);
         for (const name of kvmSkipped) out.write(`  - ${name}\n`);
         failed += kvmSkipped.length;
