@@ -1,1 +1,3 @@
-export {};
+export * from './constants.js';
+export type * from './device.js';
+export * from './transport/registers.js';
