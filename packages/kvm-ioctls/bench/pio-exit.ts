@@ -40,7 +40,7 @@ const warmup = Number(values.warmup);
 const repeats = Number(values.repeats);
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const buildDir = here('../build/bench');
+const buildDir = here('../build'); // bench/build: git-ignored
 const guestDir = `${buildDir}/guest`;
 const cProgram = `${buildDir}/pio-exit`;
 const code = program(OUT_LOOP);
