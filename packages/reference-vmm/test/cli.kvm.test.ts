@@ -1,0 +1,115 @@
+/**
+ * The reference-vmm program as a user runs it: bad input is refused before a
+ * VM exists, with one line on stderr and the documented status; signals stop
+ * a running guest cleanly.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ENDINGS, tinyKernel } from './fixtures/tiny-kernel.js';
+
+const BIN = fileURLToPath(new URL('../bin/reference-vmm.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'tsvmm-cli-'));
+const kvmAvailable = (() => {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function file(name: string, content: string | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('bad input', () => {
+  it.each([
+    [['--frobnicate'], 2, /Unknown option '--frobnicate'/],
+    [[], 2, /a kernel is required/],
+    [['--kernel', '/nonexistent/vmlinux'], 1, /kernel \/nonexistent\/vmlinux does not exist/],
+    [['--kernel', '/etc/hostname', '--memory', '999999999'], 1, /--memory must be between 16 and/],
+    [['--kernel', '/etc/hostname', '--vcpus', '0'], 1, /--vcpus must be between 1 and 254/],
+    [['--config', '/nonexistent.json'], 1, /cannot read config file/],
+  ])('%j exits %i with one clear line', (args, status, message) => {
+    const r = run(args);
+    expect(r.status).toBe(status);
+    expect(r.stderr).toMatch(/^reference-vmm: /);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses malformed JSON in a config file', () => {
+    const r = run(['--config', file('bad.json', '{"boot-source": {')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is not valid JSON/);
+  });
+
+  it.skipIf(!kvmAvailable)('refuses an image it cannot boot', () => {
+    const r = run(['--kernel', file('not-a-kernel', 'just some text, neither ELF nor bzImage')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot load kernel .*neither an ELF file nor a bzImage/);
+  });
+
+  it.skipIf(!kvmAvailable)('refuses --boot pvh for a kernel without a PVH note', () => {
+    const r = run(['--kernel', file('elf64-no-note', elfWithoutNote()), '--boot', 'pvh']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--boot pvh needs a kernel with a PVH entry/);
+  });
+
+  it('prints help and the default command line', () => {
+    expect(run(['--help'])).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^usage: reference-vmm/),
+    });
+    expect(run(['--help-cmdline'])).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/console=ttyS0/),
+    });
+  });
+});
+
+/** The tiny kernel with its PT_NOTE header turned into PT_NULL: an ELF without a PVH entry. */
+function elfWithoutNote(): Uint8Array {
+  const image = tinyKernel('', ENDINGS.poweroff);
+  const view = new DataView(image.buffer);
+  view.setUint32(64 + 56, 0, true); // second program header: p_type = PT_NULL
+  return image;
+}
+
+describe.skipIf(!kvmAvailable)('signals', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s stops a running guest and exits %i', async (signal, status) => {
+    const kernel = file(`spin-${signal}`, tinyKernel('ready\n', ENDINGS.echo));
+    const child = spawn(process.execPath, [BIN, '--kernel', kernel, '--memory', '16'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('ready\n')) resolve();
+      }),
+    );
+    child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(status);
+    expect(stderr.trim()).toBe(`reference-vmm: stopped by ${signal}`);
+  });
+});
