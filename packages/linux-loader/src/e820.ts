@@ -60,6 +60,7 @@ export function checkE820Entry(entry: E820Entry, index: number): void {
  * The memory map of a guest memory: its regions (adjacent ones merged) as
  * `E820_RAM`, with each of `reserved` cut out of them and listed as
  * `E820_RESERVED`. Sorted by address.
+ * @throws RangeError for empty or overlapping reserved ranges.
  *
  * @example
  * ```ts
@@ -75,13 +76,18 @@ export function memoryMapFromGuestMemory(
 ): E820Entry[] {
   let ram = ramRuns(mem);
   const out: E820Entry[] = [];
-  for (const [i, cut] of reserved.entries()) {
+  const cuts = reserved.map((cut, i) => {
     const start = u64(cut.start, `reserved[${i}].start`);
     const end = u64(cut.end, `reserved[${i}].end`);
     if (end <= start) throw new RangeError(`reserved[${i}] is empty or reversed`);
-    ram = subtractRange(ram, { start, end });
-    out.push({ addr: start, size: end - start, type: E820_RESERVED });
-  }
+    return { start, end };
+  });
+  cuts.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  cuts.forEach((cut, i) => {
+    if (i > 0 && cuts[i - 1]!.end > cut.start) throw new RangeError('reserved ranges overlap');
+    ram = subtractRange(ram, cut);
+    out.push({ addr: cut.start, size: cut.end - cut.start, type: E820_RESERVED });
+  });
   for (const r of ram) out.push({ addr: r.start, size: r.end - r.start, type: E820_RAM });
   return out.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
 }
