@@ -97,16 +97,20 @@ initramfs() {
 }
 
 # A 32 MiB ext4 image of the same root, /sbin/init being the kit's init. For a
-# reproducible image the UUID and hash seed are fixed, faketime pins the clock
-# that mke2fs 1.47.0 writes into the superblock and new inodes (it ignores
+# reproducible image the UUID and hash seed are fixed, the inode tables and
+# journal are zeroed rather than discarded (whether a discard zeroes depends on
+# the host, and the group descriptors record it), faketime pins the clock that
+# mke2fs 1.47.0 writes into the superblock and new inodes (it ignores
 # SOURCE_DATE_EPOCH), and debugfs resets the ctimes mke2fs copies from the
 # staged files (which touch cannot set).
 rootfs() {
   local root=$KIT_WORK/rootfs-root image=$KIT_OUT/rootfs.ext4
   stage_root "$root" /sbin/init
   local uuid=7473766d-6d00-4000-8000-6775657374fe
+  rm -f "$image"
   faketime -f '1970-01-01 00:00:00' mkfs.ext4 -q -F -L tsvmm-root -U "$uuid" \
-    -E "root_owner=0:0,hash_seed=$uuid" -d "$root" "$image" 32M
+    -E "root_owner=0:0,hash_seed=$uuid,nodiscard,lazy_itable_init=0,lazy_journal_init=0" \
+    -d "$root" "$image" 32M
   (cd "$root" && find . -mindepth 1 | sort | sed 's|^\.\(.*\)$|set_inode_field "\1" ctime @0|') \
     > "$KIT_WORK/rootfs-ctimes.debugfs"
   faketime -f '1970-01-01 00:00:00' debugfs -w -f "$KIT_WORK/rootfs-ctimes.debugfs" "$image"

@@ -49,11 +49,20 @@ export async function checkFreeSpace(dir: string, bytes: number, purpose: string
   }
 }
 
-/** Removes build folders left by processes that no longer run (`.build-<hash>-<pid>`). */
-async function removeStaleBuilds(cacheDir: string): Promise<void> {
+/**
+ * Removes what builds killed midway left behind: their folders
+ * (`.build-<hash>-<pid>`) and the locks of other kits (`<hash>.lock/pid`)
+ * whose process no longer runs.
+ */
+export async function removeStaleBuilds(cacheDir: string): Promise<void> {
   for (const name of await readdir(cacheDir)) {
-    const match = /^\.build-[0-9a-f]+-(\d+)$/.exec(name);
-    if (match !== null && !processAlive(Number(match[1]))) {
+    const build = /^\.build-[0-9a-f]+-(\d+)$/.exec(name);
+    let pid = build === null ? undefined : Number(build[1]);
+    if (name.endsWith('.lock')) {
+      pid = Number.parseInt(await readFile(join(cacheDir, name, 'pid'), 'utf8').catch(() => ''), 10);
+      if (Number.isNaN(pid)) continue;
+    }
+    if (pid !== undefined && pid !== process.pid && !processAlive(pid)) {
       await rm(join(cacheDir, name), { recursive: true, force: true });
     }
   }
