@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventFd } from '@tsvmm/vmm-sys-util';
 import { describe, expect, it } from 'vitest';
-import { KvmError, type VcpuFd, VcpuThread } from '../src/index.js';
+import {
+  KVM_MP_STATE_RUNNABLE,
+  KVM_MP_STATE_UNINITIALIZED,
+  KvmError,
+  type VcpuFd,
+  VcpuThread,
+} from '../src/index.js';
 import {
   createTestVm,
   enterLongModeUser,
@@ -156,6 +162,43 @@ describe.skipIf(!kvmAvailable)('VcpuThread', () => {
     expect(result).toMatchObject({ kind: 'HandlerStop', detail: { data: [0x24] } });
     t.vm.unregisterIrqfd(irq, 4);
     vcpu.close();
+    t.close();
+  });
+
+  it('starts an application processor with INIT and SIPI (KVM_RUN returns EAGAIN, and is entered again)', {
+    timeout: 60_000,
+  }, async () => {
+    const t = createTestVm({ ramSize: 0x1_0000, irqchip: true });
+    // The AP starts in real mode at vector << 12 = 0x1000 (CS 0x0100, IP 0).
+    t.ram.set(
+      program([
+        ['b0 4a', 'mov $0x4a, %al'],
+        ['e6 10', 'out %al, $0x10'],
+        ['eb fe', '1: jmp 1b'],
+      ]),
+      0x1000,
+    );
+    const bsp = t.vm.createVcpu(0);
+    const ap = t.vm.createVcpu(1);
+    expect(ap.getMpState().mp_state).toBe(KVM_MP_STATE_UNINITIALIZED);
+    // Software-enable the AP's local APIC (SVR bit 8), as firmware would, so that it takes the MSIs.
+    const regs = ap.getLapic().regs.slice();
+    regs[0xf1]! |= 1;
+    ap.setLapic({ regs });
+    const thread = VcpuThread.start({ vcpu: ap, handler: fixture('stop-on-port.mjs'), data: { port: 0x10 } });
+    await thread.ready;
+    await sleep(20); // now blocked in KVM_RUN, waiting for INIT; without the retry, EAGAIN would end the thread
+    // MSIs to APIC id 1 (address bits 12-19) with delivery mode INIT (5), then STARTUP (6) vector 1.
+    const toAp = { address_lo: 0xfee0_1000, address_hi: 0, flags: 0, devid: 0 };
+    t.vm.signalMsi({ ...toAp, data: 0x500 });
+    t.vm.signalMsi({ ...toAp, data: 0x601 });
+    expect(await within(30_000, thread, thread.done)).toMatchObject({
+      kind: 'HandlerStop',
+      detail: { vcpu: 1, data: [0x4a] },
+    });
+    expect(ap.getMpState().mp_state).toBe(KVM_MP_STATE_RUNNABLE);
+    ap.close();
+    bsp.close();
     t.close();
   });
 
