@@ -111,7 +111,10 @@ export interface VirtioDevice extends VirtioDeviceInfo {
   /**
    * The driver notified queue `queueIndex` (its ioeventfd fired): pop and
    * serve what is available, add used buffers, signal if the queue needs it.
-   * Only called while activated.
+   * Only called while activated, and only for a ready queue. Serve in the
+   * `do { disableNotification; pop… } while (enableNotification())` loop:
+   * with EVENT_IDX, `enableNotification` is what publishes `avail_event`,
+   * without which the driver stops notifying.
    */
   processQueue(queueIndex: number): void;
   /**
@@ -138,7 +141,11 @@ export type VirtioDeviceFactory<Options = unknown> = (options: Options) => Virti
 export interface VirtioDeviceSpec<Options = unknown> {
   /** The device as the transport sees it (must match what the factory builds). */
   readonly info: VirtioDeviceInfo;
-  /** A module URL (`new URL('./x.js', import.meta.url).href`) or package specifier. */
+  /**
+   * The module that exports `factory`: a `file:` URL or a package specifier.
+   * Worker threads run JavaScript, so a `…/src/….ts` URL (a module's
+   * `import.meta.url` under vitest) is loaded from the same path under `dist/`.
+   */
   readonly module: string;
   /** The name of a {@link VirtioDeviceFactory} exported by `module`. */
   readonly factory: string;
