@@ -39,7 +39,7 @@ const ZERO_VECTORS = 256;
 /** A Node `fs` error as a vmm-sys-util {@link SysError} (positive errno, code, syscall), keeping it as `cause`. */
 function sysError(err: unknown, syscall: string, detail: string): unknown {
   const e = err as NodeJS.ErrnoException;
-  if (!(err instanceof Error) || typeof e.errno !== 'number') return err;
+  if (err instanceof SysError || !(err instanceof Error) || typeof e.errno !== 'number') return err;
   return new SysError(Math.abs(e.errno), e.syscall ?? syscall, detail, { cause: err });
 }
 
