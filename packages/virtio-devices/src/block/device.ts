@@ -234,8 +234,8 @@ export class Block implements VirtioDevice {
     if (active === undefined || queueIndex !== 0) return;
     const { queue, memory } = active;
     let used = 0;
-    queue.disableNotification(memory);
     do {
+      queue.disableNotification(memory);
       for (;;) {
         const served = this.#serveNext(active);
         if (served === undefined) break;

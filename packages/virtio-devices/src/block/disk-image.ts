@@ -11,6 +11,7 @@
  */
 import { closeSync, fdatasyncSync, fstatSync, openSync, readvSync, writevSync } from 'node:fs';
 import { SysError } from '@tsvmm/vmm-sys-util';
+import { VirtioDevicesError } from '../errors.js';
 import { capacityOf } from './config-space.js';
 
 /** How to open a {@link DiskImage}. */
@@ -36,11 +37,24 @@ const ZEROES = new Uint8Array(64 * 1024);
 /** Vectors per `pwritev` of zeroes: Linux's IOV_MAX is 1024; 256 × 64 KiB = 16 MiB a call. */
 const ZERO_VECTORS = 256;
 
-/** A Node `fs` error as a vmm-sys-util {@link SysError} (positive errno, code, syscall), keeping it as `cause`. */
-function sysError(err: unknown, syscall: string, detail: string): unknown {
+/**
+ * A failed `fs` call as this package's error: `code` says what failed, and
+ * the cause is a vmm-sys-util {@link SysError} (positive errno, code,
+ * syscall) made from Node's error, which it keeps as its own cause.
+ */
+function backendError(
+  code: 'BACKEND_OPEN' | 'BACKEND_IO',
+  err: unknown,
+  syscall: string,
+  path: string,
+): VirtioDevicesError {
   const e = err as NodeJS.ErrnoException;
-  if (err instanceof SysError || !(err instanceof Error) || typeof e.errno !== 'number') return err;
-  return new SysError(Math.abs(e.errno), e.syscall ?? syscall, detail, { cause: err });
+  const sys =
+    err instanceof SysError || !(err instanceof Error) || typeof e.errno !== 'number'
+      ? err
+      : new SysError(Math.abs(e.errno), e.syscall ?? syscall, undefined, { cause: err });
+  const what = code === 'BACKEND_OPEN' ? `cannot open disk image ${path}` : `disk image ${path}`;
+  return new VirtioDevicesError(code, `${what}: ${(sys as Error)?.message ?? String(sys)}`, { cause: sys });
 }
 
 /** `views` without their first `n` bytes (a short transfer's remainder). */
@@ -94,9 +108,9 @@ export class DiskImage {
    * Opens a raw image: read-write, or read-only with `readOnly`. The file must
    * be a regular file; its size (a trailing partial sector is not addressable)
    * is the disk's size.
-   * @throws TypeError for a bad argument; SysError when `open` or `fstat`
-   *   fails (ENOENT, EACCES, EROFS...) or when the path is not a regular file
-   *   (EINVAL, syscall `open`).
+   * @throws TypeError for a bad argument; VirtioDevicesError `BACKEND_OPEN`
+   *   when `open` or `fstat` fails (its cause a SysError: ENOENT, EACCES,
+   *   EROFS, EISDIR…) or the path is not a regular file (a SysError EINVAL).
    */
   static open(path: string, options: DiskImageOptions = {}): DiskImage {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
@@ -106,15 +120,15 @@ export class DiskImage {
     try {
       fd = openSync(path, readOnly ? 'r' : 'r+');
     } catch (err) {
-      throw sysError(err, 'open', path);
+      throw backendError('BACKEND_OPEN', err, 'open', path);
     }
     try {
       const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new SysError(22, 'open', `${path} is not a regular file`);
+      if (!stat.isFile()) throw new SysError(22, 'open', 'not a regular file');
       return new DiskImage(fd, readOnly, stat.size, path);
     } catch (err) {
       closeSync(fd);
-      throw sysError(err, 'fstat', path);
+      throw backendError('BACKEND_OPEN', err, 'fstat', path);
     }
   }
 
@@ -152,7 +166,8 @@ export class DiskImage {
    * Fills `views` from the file at byte `offset` (`preadv`, repeated after
    * short reads). Returns the bytes read: less than asked only if the file
    * shrank behind the VMM's back.
-   * @throws RangeError if the range is not inside the image; SysError when `preadv` fails.
+   * @throws RangeError if the range is not inside the image; VirtioDevicesError
+   *   `BACKEND_IO` when `preadv` fails (its cause the SysError).
    */
   readAt(views: readonly Uint8Array[], offset: number): number {
     return this.#transfer(views, offset, false);
@@ -160,11 +175,12 @@ export class DiskImage {
 
   /**
    * Writes `views` to the file at byte `offset` (`pwritev`, repeated after short writes).
-   * @throws RangeError if the range is not inside the image; SysError when `pwritev`
-   *   fails, or EBADF (syscall `write`) on a read-only image.
+   * @throws RangeError if the range is not inside the image; VirtioDevicesError
+   *   `BACKEND_IO` when `pwritev` fails, or on a read-only image (a SysError
+   *   EBADF, what `pwritev` on its descriptor would give).
    */
   writeAt(views: readonly Uint8Array[], offset: number): number {
-    if (this.readOnly) throw new SysError(9, 'write', `${this.path} is open read-only`);
+    this.#checkWritable();
     return this.#transfer(views, offset, true);
   }
 
@@ -174,7 +190,7 @@ export class DiskImage {
    * @throws as {@link writeAt}.
    */
   writeZeroesAt(offset: number, length: number): void {
-    if (this.readOnly) throw new SysError(9, 'write', `${this.path} is open read-only`);
+    this.#checkWritable();
     checkOffset(offset, length, this.size);
     let done = 0;
     while (done < length) {
@@ -189,13 +205,13 @@ export class DiskImage {
 
   /**
    * Makes every completed write stable (`fdatasync`).
-   * @throws SysError when it fails (EIO: the data may be lost).
+   * @throws VirtioDevicesError `BACKEND_IO` when it fails (EIO: the data may be lost).
    */
   flush(): void {
     try {
       fdatasyncSync(this.fd);
     } catch (err) {
-      throw sysError(err, 'fdatasync', this.path);
+      throw backendError('BACKEND_IO', err, 'fdatasync', this.path);
     }
   }
 
@@ -204,6 +220,16 @@ export class DiskImage {
     if (this.#closed) return;
     this.#closed = true;
     closeSync(this.fd);
+  }
+
+  #checkWritable(): void {
+    if (this.readOnly)
+      throw backendError(
+        'BACKEND_IO',
+        new SysError(9, 'pwritev', 'the image is open read-only'),
+        'pwritev',
+        this.path,
+      );
   }
 
   #transfer(views: readonly Uint8Array[], offset: number, write: boolean): number {
@@ -218,7 +244,7 @@ export class DiskImage {
           ? writevSync(this.fd, rest as Uint8Array[], offset + done)
           : readvSync(this.fd, rest as Uint8Array[], offset + done);
       } catch (err) {
-        throw sysError(err, write ? 'pwritev' : 'preadv', this.path);
+        throw backendError('BACKEND_IO', err, write ? 'pwritev' : 'preadv', this.path);
       }
       if (n === 0) break; // end of file: the file shrank
       done += n;

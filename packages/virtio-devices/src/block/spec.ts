@@ -6,6 +6,7 @@
  * descriptor.
  */
 import type { VirtioDeviceSpec } from '../device.js';
+import { builtModuleUrl } from '../io-thread/module-url.js';
 import { Block, blockDeviceInfo, blockSerialId } from './device.js';
 import { DiskImage, type DiskImageDescriptor } from './disk-image.js';
 
@@ -36,8 +37,8 @@ export interface BlockFactoryOptions {
  * The spec holds the open file descriptor: pass it to the transport, or
  * close it with {@link closeBlockDeviceSpec} if the VM is not started.
  * @throws TypeError/RangeError for bad options (before the file is opened);
- *   SysError when the image cannot be opened (ENOENT, EACCES, EROFS…) or is
- *   not a regular file.
+ *   VirtioDevicesError `BACKEND_OPEN` when the image cannot be opened
+ *   (ENOENT, EACCES, EROFS…) or is not a regular file.
  */
 export function blockDeviceSpec(options: BlockDiskOptions): VirtioDeviceSpec<BlockFactoryOptions> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -55,7 +56,7 @@ export function blockDeviceSpec(options: BlockDiskOptions): VirtioDeviceSpec<Blo
   });
   return {
     info,
-    module: import.meta.url,
+    module: builtModuleUrl('./spec.js', import.meta.url),
     factory: 'createBlock',
     options: { disk: disk.toDescriptor(), serial, ...(queueSize === undefined ? {} : { queueSize }) },
   };

@@ -4,18 +4,22 @@ import { join } from 'node:path';
 import { SysError } from '@tsvmm/vmm-sys-util';
 import { describe, expect, it } from 'vitest';
 import { DiskImage } from '../../src/block/index.js';
+import { VirtioDevicesError, type VirtioDevicesErrorCode } from '../../src/errors.js';
 import { patternByte, patternImage, tempDir } from './helpers.js';
 
-/** The SysError `fn` throws. */
-function sysErrorOf(fn: () => unknown): SysError {
+/** The VirtioDevicesError `fn` throws, with `code`, whose cause is a SysError; returns that cause. */
+function sysErrorOf(fn: () => unknown, code: VirtioDevicesErrorCode = 'BACKEND_IO'): SysError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof SysError) return err;
-    throw err;
+    if (!(err instanceof VirtioDevicesError)) throw err;
+    expect(err.code).toBe(code);
+    expect(err.cause).toBeInstanceOf(SysError);
+    return err.cause as SysError;
   }
-  throw new Error('expected a SysError');
+  throw new Error('expected a VirtioDevicesError');
 }
+const openErrorOf = (fn: () => unknown) => sysErrorOf(fn, 'BACKEND_OPEN');
 
 describe('DiskImage.open', () => {
   it('opens an image read-write: its size, capacity in whole sectors, descriptor', () => {
@@ -30,23 +34,24 @@ describe('DiskImage.open', () => {
     expect(() => fstatSync(disk.fd)).toThrow(/EBADF/);
   });
 
-  it('a missing file: SysError ENOENT from open, naming the path', () => {
-    const e = sysErrorOf(() => DiskImage.open(join(tempDir(), 'missing.img')));
+  it('a missing file: BACKEND_OPEN naming the path, caused by SysError ENOENT from open', () => {
+    const path = join(tempDir(), 'missing.img');
+    expect(() => DiskImage.open(path)).toThrow(`cannot open disk image ${path}: open failed: ENOENT`);
+    const e = openErrorOf(() => DiskImage.open(path));
     expect(e).toMatchObject({ errno: 2, code: 'ENOENT', syscall: 'open' });
-    expect(e.message).toContain('missing.img');
     expect(e.cause).toBeInstanceOf(Error);
   });
 
   it('a directory: EISDIR read-write, and EINVAL ("not a regular file") read-only', () => {
     const dir = tempDir();
-    expect(sysErrorOf(() => DiskImage.open(dir))).toMatchObject({ code: 'EISDIR', syscall: 'open' });
-    const e = sysErrorOf(() => DiskImage.open(dir, { readOnly: true }));
+    expect(openErrorOf(() => DiskImage.open(dir))).toMatchObject({ code: 'EISDIR', syscall: 'open' });
+    const e = openErrorOf(() => DiskImage.open(dir, { readOnly: true }));
     expect(e).toMatchObject({ errno: 22, code: 'EINVAL', syscall: 'open' });
     expect(e.message).toContain('not a regular file');
   });
 
   it('a device node is not a regular file either', () => {
-    expect(sysErrorOf(() => DiskImage.open('/dev/null', { readOnly: true }))).toMatchObject({
+    expect(openErrorOf(() => DiskImage.open('/dev/null', { readOnly: true }))).toMatchObject({
       code: 'EINVAL',
     });
   });
@@ -58,7 +63,7 @@ describe('DiskImage.open', () => {
     expect(ro.readOnly).toBe(true);
     ro.close();
     if (process.getuid?.() !== 0) {
-      expect(sysErrorOf(() => DiskImage.open(path))).toMatchObject({ code: 'EACCES', syscall: 'open' });
+      expect(openErrorOf(() => DiskImage.open(path))).toMatchObject({ code: 'EACCES', syscall: 'open' });
     }
   });
 
@@ -110,14 +115,14 @@ describe('reading and writing', () => {
     disk.close();
   });
 
-  it('a read-only image refuses writes with SysError EBADF and leaves the file alone', () => {
+  it('a read-only image refuses writes (BACKEND_IO, SysError EBADF) and leaves the file alone', () => {
     const path = patternImage(1024);
     const disk = DiskImage.open(path, { readOnly: true });
     expect(sysErrorOf(() => disk.writeAt([Uint8Array.of(1)], 0))).toMatchObject({
       code: 'EBADF',
-      syscall: 'write',
+      syscall: 'pwritev',
     });
-    expect(sysErrorOf(() => disk.writeZeroesAt(0, 512))).toMatchObject({ code: 'EBADF', syscall: 'write' });
+    expect(sysErrorOf(() => disk.writeZeroesAt(0, 512))).toMatchObject({ code: 'EBADF', syscall: 'pwritev' });
     expect(readFileSync(path)[0]).toBe(patternByte(0));
     disk.close();
   });
@@ -133,7 +138,7 @@ describe('reading and writing', () => {
     disk.close();
   });
 
-  it('system failures are SysErrors: preadv on a directory (EISDIR), pwritev to /dev/full (ENOSPC), fdatasync of /dev/full (EINVAL)', () => {
+  it('system failures are BACKEND_IO with the SysError as cause: preadv on a directory (EISDIR), pwritev to /dev/full (ENOSPC), fdatasync of /dev/full (EINVAL)', () => {
     const dir = tempDir();
     const onDir = DiskImage.fromDescriptor({
       fd: openSync(dir, 'r'),

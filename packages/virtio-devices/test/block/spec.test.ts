@@ -12,6 +12,7 @@ import {
   VIRTIO_BLK_F_RO,
 } from '../../src/block/index.js';
 import type { VirtioDeviceFactory } from '../../src/device.js';
+import { VirtioDevicesError } from '../../src/errors.js';
 import { patternImage, tempDir } from './helpers.js';
 
 describe('blockDeviceSpec', () => {
@@ -25,7 +26,9 @@ describe('blockDeviceSpec', () => {
     });
     const module = (await import(spec.module)) as Record<string, VirtioDeviceFactory<BlockFactoryOptions>>;
     const device = module[spec.factory]!(spec.options);
-    expect(device).toBeInstanceOf(Block);
+    // The I/O thread runs the build (dist/), so this is the built class, not the one imported here.
+    expect(spec.module).toMatch(/\/dist\/block\/spec\.js$/);
+    expect(device.constructor.name).toBe(Block.name);
     expect({
       deviceType: device.deviceType,
       queueMaxSizes: device.queueMaxSizes,
@@ -59,7 +62,15 @@ describe('blockDeviceSpec', () => {
     expect(() => blockDeviceSpec({ path: missing, queueSize: 3 })).toThrow(RangeError);
   });
 
-  it('a missing image is a SysError ENOENT', () => {
-    expect(() => blockDeviceSpec({ path: join(tempDir(), 'missing.img') })).toThrow(SysError);
+  it('a missing image is BACKEND_OPEN (SysError ENOENT)', () => {
+    let error: unknown;
+    try {
+      blockDeviceSpec({ path: join(tempDir(), 'missing.img') });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(VirtioDevicesError);
+    expect(error).toMatchObject({ code: 'BACKEND_OPEN', cause: { code: 'ENOENT' } });
+    expect((error as Error).cause).toBeInstanceOf(SysError);
   });
 });
