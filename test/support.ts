@@ -1,16 +1,7 @@
-/** Shared helpers for the guest end-to-end tests. */
-import { accessSync, constants } from 'node:fs';
 import { ensureGuestKit, type GuestKit } from '@tsvmm/guest-kit';
 
-/** Whether this machine can run KVM guests at all; tests skip (loudly, see the reporter) otherwise. */
-export const kvmAvailable: boolean = (() => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Whether this machine can run KVM guests; tests skip (loudly, see the reporter) otherwise. */
+export { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
 
 let kit: Promise<GuestKit> | undefined;
 /** The guest kit, built or taken from its cache (./dev test builds it before the tests). */

@@ -13,6 +13,7 @@ import {
   TestGuestLayout as L,
   type TestVm,
 } from '../src/testing/index.js';
+import { kvmAvailable } from '../src/testing/kvm-available.js';
 import {
   REAL_MODE_IO,
   REAL_MODE_LOAD,
@@ -22,7 +23,6 @@ import {
   USER_IO,
   USER_UD2,
 } from './guests.js';
-import { kvmAvailable } from './kvm-available.js';
 
 /** A plain snapshot of an exit (exit objects are reused by the next run). */
 function snap(exit: VcpuExit): Record<string, unknown> {

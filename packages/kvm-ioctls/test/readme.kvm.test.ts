@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hello } from '../examples/hello.js';
-import { kvmAvailable } from './kvm-available.js';
+import { kvmAvailable } from '../src/testing/kvm-available.js';
 
 describe.skipIf(!kvmAvailable)('the README example', () => {
   it('runs a guest that prints "Hi!"', async () => {

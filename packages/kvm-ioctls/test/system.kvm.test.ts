@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Cap, KVM_API_VERSION, Kvm, KvmError, kvm_run } from '../src/index.js';
-import { kvmAvailable } from './kvm-available.js';
+import { kvmAvailable } from '../src/testing/kvm-available.js';
 
 describe.skipIf(!kvmAvailable)('Kvm (the /dev/kvm system fd)', () => {
   it('speaks API 12 and reports the vCPU mapping size', () => {

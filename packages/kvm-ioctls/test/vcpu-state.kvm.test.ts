@@ -8,7 +8,7 @@ import {
   type VmFd,
 } from '../src/index.js';
 import { createTestVm, enterLongModeUser, TestGuestLayout as L } from '../src/testing/index.js';
-import { kvmAvailable } from './kvm-available.js';
+import { kvmAvailable } from '../src/testing/kvm-available.js';
 
 function withVcpu<T>(options: { irqchip?: boolean }, fn: (vcpu: VcpuFd, vm: VmFd, kvm: Kvm) => T): T {
   using kvm = Kvm.open();

@@ -17,8 +17,8 @@ import {
   program,
   type TestVm,
 } from '../src/testing/index.js';
+import { kvmAvailable } from '../src/testing/kvm-available.js';
 import { REAL_MODE_IRQ, REAL_MODE_LOAD, USER_HANDSHAKE } from './guests.js';
-import { kvmAvailable } from './kvm-available.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 const SPIN = program([['eb fe', '1: jmp 1b   # never exits']]);

@@ -24,8 +24,8 @@ import {
   type VmFd,
 } from '../src/index.js';
 import { createTestVm, enterLongModeUser, TestGuestLayout as L } from '../src/testing/index.js';
+import { kvmAvailable } from '../src/testing/kvm-available.js';
 import { USER_DIRTY, USER_IOEVENTFD } from './guests.js';
-import { kvmAvailable } from './kvm-available.js';
 
 function withVm<T>(fn: (vm: VmFd, kvm: Kvm) => T): T {
   using kvm = Kvm.open();

@@ -4,23 +4,16 @@
  * a running guest cleanly.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
 import { describe, expect, it } from 'vitest';
 import { ENDINGS, tinyKernel } from './fixtures/tiny-kernel.js';
 
 const BIN = fileURLToPath(new URL('../bin/reference-vmm.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tsvmm-cli-'));
-const kvmAvailable = (() => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(dir, name);

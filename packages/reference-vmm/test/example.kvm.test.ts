@@ -1,18 +1,10 @@
-import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
 import { describe, expect, it } from 'vitest';
 import { boot } from '../examples/boot.js';
 import { ENDINGS, tinyKernel } from './fixtures/tiny-kernel.js';
-
-const kvmAvailable = (() => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('the README example', () => {
   it('is the code in examples/boot.ts', () => {

@@ -2,22 +2,14 @@
  * createVm() end to end on the real /dev/kvm with tiny PVH kernels: boot,
  * serial output and input, and each way a guest can end, classified.
  */
-import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { finalizeConfig } from '../src/config.js';
 import { createVm, type Vm } from '../src/vm.js';
 import { AP_PRINTS_A, ENDINGS, START_AP, tinyKernel } from './fixtures/tiny-kernel.js';
-
-const kvmAvailable = (() => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvmm-vm-'));
 const vms: Vm[] = [];

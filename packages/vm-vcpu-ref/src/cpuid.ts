@@ -22,7 +22,9 @@ const EDX_HTT = 1 << 28;
 function ascii(...regs: number[]): string {
   const bytes = new Uint8Array(regs.length * 4);
   const view = new DataView(bytes.buffer);
-  regs.forEach((r, i) => view.setUint32(i * 4, r >>> 0, true));
+  regs.forEach((r, i) => {
+    view.setUint32(i * 4, r >>> 0, true);
+  });
   return new TextDecoder().decode(bytes);
 }
 

@@ -118,6 +118,8 @@ export const BOOT_GDT: readonly (SegmentDescriptor | null)[] = [null, CODE32, CO
 export function gdtBytes(entries: readonly (SegmentDescriptor | null)[] = BOOT_GDT): Uint8Array {
   const out = new Uint8Array(entries.length * 8);
   const view = new DataView(out.buffer);
-  entries.forEach((d, i) => view.setBigUint64(i * 8, d === null ? 0n : encodeDescriptor(d), true));
+  entries.forEach((d, i) => {
+    view.setBigUint64(i * 8, d === null ? 0n : encodeDescriptor(d), true);
+  });
   return out;
 }

@@ -1,9 +1,5 @@
-/**
- * The boot state on a real vCPU: tiny guests entered through each boot entry
- * report, through port writes, the registers and memory the entry promises.
- */
-import { accessSync, constants } from 'node:fs';
 import { Kvm, type VcpuExit, type VcpuFd } from '@tsvmm/kvm-ioctls';
+import { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
 import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,15 +10,6 @@ import {
   setupBootRegisters,
   writeIdentityMap,
 } from '../src/index.js';
-
-const kvmAvailable = (() => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const GDT = 0x500n;
 const IDT = 0x520n;

@@ -1,17 +1,9 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Kvm } from '@tsvmm/kvm-ioctls';
+import { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
 import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { describe, expect, it } from 'vitest';
 import { enterLongMode } from '../examples/enter-long-mode.js';
-
-const kvmAvailable = (() => {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('the README example', () => {
   it('is the code in examples/enter-long-mode.ts', () => {

@@ -1,2 +1,3 @@
+export * from './kvm-available.js';
 export * from './program.js';
 export * from './test-vm.js';
