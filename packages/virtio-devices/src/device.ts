@@ -105,7 +105,9 @@ export interface VirtioDeviceInfo {
 export interface VirtioDevice extends VirtioDeviceInfo {
   /**
    * The driver set DRIVER_OK: start serving the queues. Called once per
-   * activation; the next call comes only after {@link reset}.
+   * activation; the next call comes only after {@link reset}. Right after
+   * it, the transport calls {@link processQueue} once for each ready queue,
+   * for buffers the driver made available before DRIVER_OK.
    */
   activate(activation: VirtioActivation): void;
   /**

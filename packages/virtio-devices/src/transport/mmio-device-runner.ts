@@ -127,8 +127,13 @@ export class MmioDeviceRunner {
 
   /** Queue `queueIndex`'s notification fired: the device serves it (if activated and the queue is ready). */
   processQueue(queueIndex: number): void {
-    // A reset the control eventfd has not delivered yet still stops the device touching the old rings.
-    if (this.state.load(WORD.resets) !== this.#seenResets) this.sync();
+    // The control eventfd may not have been handled yet (both fds ready in one epoll batch): a reset
+    // still stops the device touching the old rings, and a DRIVER_OK does not lose this notification.
+    if (
+      this.state.load(WORD.resets) !== this.#seenResets ||
+      this.state.load(WORD.activations) !== this.#seenActivations
+    )
+      this.sync();
     const queue = this.#queues?.[queueIndex];
     if (queue === undefined || !queue.ready) return;
     this.#guard(() => this.device.processQueue(queueIndex));
@@ -187,6 +192,11 @@ export class MmioDeviceRunner {
         config: this.#config,
       }),
     );
+    // Buffers the driver made available before DRIVER_OK come without a notification (§3.1.1).
+    for (const [q, queue] of queues.entries()) {
+      if (this.#queues === undefined) return;
+      if (queue.ready) this.#guard(() => this.device.processQueue(q));
+    }
   }
 
   #deactivate(): void {

@@ -93,7 +93,7 @@ export class MmioDriver {
   /** The whole probe: negotiate, set the queues up, DRIVER_OK. */
   probe(features: bigint, queues: readonly MockSplitQueue[]): void {
     if (!this.negotiate(features)) throw new Error('FEATURES_OK refused');
-    queues.forEach((q, i) => this.setupQueue(i, q));
+    for (const [i, q] of queues.entries()) this.setupQueue(i, q);
     this.addStatus(VIRTIO_CONFIG_S_DRIVER_OK);
   }
 }
