@@ -23,13 +23,29 @@ export class SysError extends Error {
   }
 }
 
-/** The symbolic name of a positive errno value, e.g. 9 → `EBADF`. */
+/** Linux errno names that libuv (and so Node) does not know. */
+const LINUX_ONLY_ERRNO_NAMES: Readonly<Record<number, string>> = {
+  15: 'ENOTBLK',
+  77: 'EBADFD',
+  85: 'ERESTART',
+  123: 'ENOMEDIUM',
+  124: 'EMEDIUMTYPE',
+};
+
+/**
+ * The symbolic name of a positive errno value, e.g. 9 → `EBADF`, 77 →
+ * `EBADFD`; `E<n>` for a number Linux has no name for.
+ */
 export function errnoName(errno: number): string {
+  let name: string;
   try {
-    return getSystemErrorName(-errno);
+    name = getSystemErrorName(-errno);
   } catch {
-    return `E${errno}`;
+    name = '';
   }
+  // Node answers "Unknown system error -77" for names libuv lacks.
+  if (/^E[A-Z0-9]+$/.test(name)) return name;
+  return LINUX_ONLY_ERRNO_NAMES[errno] ?? `E${errno}`;
 }
 
 /** Throws a SysError when a native result is a negative errno; returns it otherwise. */

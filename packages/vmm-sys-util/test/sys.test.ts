@@ -8,6 +8,7 @@ import {
   EPOLLIN,
   Epoll,
   EventFd,
+  errnoName,
   ftruncate,
   io,
   ioc,
@@ -55,6 +56,13 @@ describe('system errors', () => {
     expect(err.code).toBe('ENOENT');
     expect(err.errno).toBe(2);
     expect(err.syscall).toBe('open');
+  });
+
+  it('are named like the kernel names them, also where Node has no name', () => {
+    expect(errnoName(9)).toBe('EBADF');
+    expect(errnoName(77)).toBe('EBADFD');
+    expect(new SysError(77, 'readv').message).toBe('readv failed: EBADFD (errno 77)');
+    expect(errnoName(4000)).toBe('E4000');
   });
 
   it('name the ioctl that failed', () => {
