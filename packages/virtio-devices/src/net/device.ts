@@ -1,0 +1,272 @@
+/**
+ * The virtio-net device (virtio 1.2 §5.1) over a {@link Tap}: one receive and
+ * one transmit queue, served on the I/O thread, frames moved straight between
+ * the TAP and guest memory ({@link NetRx}, {@link NetTx}).
+ *
+ * What it offers, and why:
+ * - VIRTIO_NET_F_MAC: the address the guest's interface takes, configured or
+ *   random (locally administered).
+ * - VIRTIO_NET_F_STATUS: the link is up; it goes down for good if the TAP
+ *   itself fails (its interface deleted), and the driver is told through a
+ *   configuration change, as a NIC reports a pulled cable.
+ * - No offloads (checksum, GSO) and no MRG_RXBUF: every frame is at most a
+ *   link MTU long and fits one receive buffer of the size Linux posts; the
+ *   header is zero both ways, except `num_buffers` = 1 on receive.
+ * - VIRTIO_RING_F_EVENT_IDX and VIRTIO_RING_F_INDIRECT_DESC (handled by
+ *   `@tsvmm/virtio-queue`), and VIRTIO_F_VERSION_1.
+ *
+ * The TAP descriptor is waited on edge-triggered for input and output: input
+ * runs the receive path, output resumes a transmit path that found the TAP
+ * full. Each path also runs when the driver notifies its queue.
+ */
+
+import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC, type VirtQueue } from '@tsvmm/virtio-queue';
+import type { GuestMemory } from '@tsvmm/vm-memory';
+import { EPOLLET, EPOLLIN, EPOLLOUT, SysError } from '@tsvmm/vmm-sys-util';
+import { VIRTIO_F_VERSION_1, VIRTIO_ID_NET } from '../constants.js';
+import type { VirtioActivation, VirtioDevice, VirtioDeviceInfo } from '../device.js';
+import { type NetQueueContext, popChain, returnChain } from './chains.js';
+import { encodeNetConfig, VIRTIO_NET_CONFIG } from './config-space.js';
+import {
+  NET_QUEUE_MAX_SIZE,
+  NET_RX_QUEUE,
+  NET_TX_QUEUE,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_STATUS,
+} from './constants.js';
+import { formatMac, parseMac, randomMac } from './mac.js';
+import { type NetFault, type NetMetrics, newNetMetrics } from './metrics.js';
+import { NetRx } from './rx.js';
+import type { Tap } from './tap.js';
+import { NetTx } from './tx.js';
+
+const bit = (n: number): bigint => 1n << BigInt(n);
+
+/** What a network device is, before it exists: the same on the main thread and on the I/O thread. */
+export interface NetInfoOptions {
+  /** The guest's MAC address, `02:00:00:00:00:01` or six bytes. */
+  readonly mac: string | Uint8Array;
+  /** Size of each queue, a power of two in 2..32768; default {@link NET_QUEUE_MAX_SIZE}. */
+  readonly queueSize?: number;
+}
+
+/** Six bytes of a MAC given as text or bytes. @throws as {@link parseMac}; RangeError unless six unicast bytes. */
+function macBytes(mac: string | Uint8Array): Uint8Array {
+  if (typeof mac === 'string') return parseMac(mac);
+  if (!(mac instanceof Uint8Array)) throw new TypeError('mac must be a string or a Uint8Array');
+  return parseMac(formatMac(mac));
+}
+
+/**
+ * The transport's view of a network device: type, two queues, features and
+ * configuration space (link up).
+ * @throws TypeError/RangeError for a bad MAC address or queue size.
+ */
+export function netDeviceInfo(options: NetInfoOptions): VirtioDeviceInfo {
+  const mac = macBytes(options.mac);
+  const queueSize = options.queueSize ?? NET_QUEUE_MAX_SIZE;
+  if (
+    !Number.isInteger(queueSize) ||
+    queueSize < 2 ||
+    queueSize > 32768 ||
+    (queueSize & (queueSize - 1)) !== 0
+  )
+    throw new RangeError(`queueSize must be a power of two in 2..32768, got ${queueSize}`);
+  return {
+    deviceType: VIRTIO_ID_NET,
+    queueMaxSizes: [queueSize, queueSize],
+    availFeatures:
+      bit(VIRTIO_F_VERSION_1) |
+      bit(VIRTIO_RING_F_EVENT_IDX) |
+      bit(VIRTIO_RING_F_INDIRECT_DESC) |
+      bit(VIRTIO_NET_F_MAC) |
+      bit(VIRTIO_NET_F_STATUS),
+    configSpace: encodeNetConfig(mac, true),
+  };
+}
+
+/** Options of a {@link Net} device. */
+export interface NetOptions {
+  /** The guest's MAC address; default a random locally administered one. */
+  mac?: string | Uint8Array;
+  /** Queue size; default {@link NET_QUEUE_MAX_SIZE}. */
+  queueSize?: number;
+  /** Where the first occurrence of each kind of fault, and a TAP failure, are reported; default `console.warn`. */
+  log?: (message: string) => void;
+}
+
+interface Active {
+  readonly activation: VirtioActivation;
+  readonly rx: NetRx | undefined;
+  readonly tx: NetTx | undefined;
+  readonly rxQueue: VirtQueue | undefined;
+  readonly txQueue: VirtQueue | undefined;
+  /** Whether the TAP descriptor is in the event loop. */
+  polling: boolean;
+}
+
+/** A virtio-net device; see the module comment. */
+export class Net implements VirtioDevice {
+  readonly deviceType: number;
+  readonly queueMaxSizes: readonly number[];
+  readonly availFeatures: bigint;
+  readonly configSpace: Uint8Array;
+  /** The backend. */
+  readonly tap: Tap;
+  /** The guest's MAC address, `aa:bb:cc:dd:ee:ff`. */
+  readonly mac: string;
+  /** Counters of frames, bytes, waits and faults. */
+  readonly metrics: NetMetrics = newNetMetrics();
+  readonly #log: (message: string) => void;
+  readonly #logged = new Set<NetFault>();
+  #active: Active | undefined;
+  /** The TAP failed: the link is down and stays down. */
+  #failed = false;
+
+  /**
+   * A device over `tap`.
+   * @throws TypeError/RangeError for bad options (see {@link netDeviceInfo}).
+   */
+  constructor(tap: Tap, options: NetOptions = {}) {
+    const mac = options.mac ?? randomMac();
+    const info = netDeviceInfo({
+      mac,
+      ...(options.queueSize === undefined ? {} : { queueSize: options.queueSize }),
+    });
+    this.deviceType = info.deviceType;
+    this.queueMaxSizes = info.queueMaxSizes;
+    this.availFeatures = info.availFeatures;
+    this.configSpace = info.configSpace;
+    this.mac = formatMac(info.configSpace.subarray(VIRTIO_NET_CONFIG.mac, VIRTIO_NET_CONFIG.mac + 6));
+    this.tap = tap;
+    this.#log = options.log ?? ((m) => console.warn(m));
+  }
+
+  /** Whether the driver has set DRIVER_OK and the device serves its queues. */
+  get active(): boolean {
+    return this.#active !== undefined;
+  }
+
+  /** Whether the link is up: false once the TAP has failed. */
+  get linkUp(): boolean {
+    return !this.#failed;
+  }
+
+  activate(activation: VirtioActivation): void {
+    const { queues, memory } = activation;
+    const rxQueue = queues[NET_RX_QUEUE];
+    const txQueue = queues[NET_TX_QUEUE];
+    if (rxQueue === undefined || txQueue === undefined)
+      throw new RangeError('a network device needs its receive and transmit queues');
+    const ctx = (queue: VirtQueue): NetQueueContext => ({
+      queue,
+      memory,
+      tap: this.tap,
+      metrics: this.metrics,
+      fault: (fault, detail) => this.#fault(fault, detail),
+    });
+    const active: Active = {
+      activation,
+      rx: rxQueue.ready ? new NetRx(ctx(rxQueue)) : undefined,
+      tx: txQueue.ready ? new NetTx(ctx(txQueue)) : undefined,
+      rxQueue: rxQueue.ready ? rxQueue : undefined,
+      txQueue: txQueue.ready ? txQueue : undefined,
+      polling: false,
+    };
+    this.#active = active;
+    if (this.#failed) {
+      activation.config.write(VIRTIO_NET_CONFIG.status, new Uint8Array(2));
+      return;
+    }
+    activation.eventLoop.add(this.tap.fd, EPOLLIN | EPOLLOUT | EPOLLET, (events) => this.#onTap(events));
+    active.polling = true;
+    // Frames may have queued up, and chains been made available, before now.
+    this.#serve(NET_RX_QUEUE);
+    this.#serve(NET_TX_QUEUE);
+  }
+
+  /**
+   * Serves queue `queueIndex`: the receive queue got buffers (read the frames
+   * that waited for them), or the transmit queue got frames (write them).
+   * Malformed chains are returned with used length 0 and counted.
+   * @throws VirtioQueueError when a ring itself is unusable: the device
+   *   cannot go on, and the transport sets NEEDS_RESET.
+   */
+  processQueue(queueIndex: number): void {
+    if (this.#active === undefined) return;
+    if (queueIndex === NET_RX_QUEUE || queueIndex === NET_TX_QUEUE) this.#serve(queueIndex);
+  }
+
+  /** The TAP is readable, writable, or failed. */
+  #onTap(events: number): void {
+    const active = this.#active;
+    if (active === undefined) return;
+    if ((events & EPOLLOUT) !== 0 && active.tx?.waiting === true) this.#serve(NET_TX_QUEUE);
+    if ((events & ~EPOLLOUT) !== 0) this.#serve(NET_RX_QUEUE);
+  }
+
+  #serve(queueIndex: number): void {
+    const active = this.#active!;
+    const rx = queueIndex === NET_RX_QUEUE;
+    const queue = rx ? active.rxQueue : active.txQueue;
+    if (queue === undefined) return;
+    let used: number;
+    try {
+      if (this.#failed) used = rx ? 0 : this.#dropAll(active.activation.memory, queue);
+      else used = rx ? active.rx!.process() : active.tx!.process();
+    } catch (err) {
+      if (!(err instanceof SysError)) throw err;
+      this.#tapFailed(active, err);
+      used = rx ? 0 : this.#dropAll(active.activation.memory, queue);
+    }
+    if (used > 0 && queue.needsNotification(active.activation.memory)) {
+      this.metrics.interrupts++;
+      active.activation.interrupt.signalUsedQueue(queueIndex);
+    }
+  }
+
+  /** With the link down: returns every transmit chain unsent. */
+  #dropAll(memory: GuestMemory, queue: VirtQueue): number {
+    const ctx = { queue, memory, tap: this.tap, metrics: this.metrics, fault: this.#fault.bind(this) };
+    let used = 0;
+    for (;;) {
+      const [chain, returned] = popChain(ctx);
+      used += returned;
+      if (chain === undefined) return used;
+      this.metrics.txLinkDown++;
+      if (returnChain(queue, memory, chain.headIndex, 0)) used++;
+    }
+  }
+
+  /** The TAP failed: stop waiting on it, take the link down, tell the driver. */
+  #tapFailed(active: Active, err: SysError): void {
+    this.#failed = true;
+    this.metrics.backendErrors++;
+    if (active.polling) {
+      active.activation.eventLoop.remove(this.tap.fd);
+      active.polling = false;
+    }
+    active.activation.config.write(VIRTIO_NET_CONFIG.status, new Uint8Array(2));
+    active.activation.interrupt.signalConfigChange();
+    this.#log(`virtio-net ${this.tap.name}: the TAP failed, the link is down (${err.message})`);
+  }
+
+  /** Counts a fault, and reports the first of each kind. */
+  #fault(fault: NetFault, detail: string): void {
+    this.metrics.faults[fault]++;
+    if (this.#logged.has(fault)) return;
+    this.#logged.add(fault);
+    this.#log(`virtio-net ${this.tap.name}: ${fault} (${detail}); further ones are only counted`);
+  }
+
+  reset(): void {
+    // The transport's event loop removes the TAP descriptor it added for this device.
+    this.#active = undefined;
+  }
+
+  /** Closes the TAP (a TAP this process created goes away). The device must not be activated again. */
+  close(): void {
+    this.#active = undefined;
+    this.tap.close();
+  }
+}
