@@ -22,9 +22,10 @@
 
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC, type VirtQueue } from '@tsvmm/virtio-queue';
 import type { GuestMemory } from '@tsvmm/vm-memory';
-import { EPOLLET, EPOLLIN, EPOLLOUT, SysError } from '@tsvmm/vmm-sys-util';
+import { EPOLLET, EPOLLIN, EPOLLOUT } from '@tsvmm/vmm-sys-util';
 import { VIRTIO_F_VERSION_1, VIRTIO_ID_NET } from '../constants.js';
 import type { VirtioActivation, VirtioDevice, VirtioDeviceInfo } from '../device.js';
+import { VirtioDevicesError } from '../errors.js';
 import { type NetQueueContext, popChain, returnChain } from './chains.js';
 import { encodeNetConfig, VIRTIO_NET_CONFIG } from './config-space.js';
 import {
@@ -215,7 +216,7 @@ export class Net implements VirtioDevice {
       if (this.#failed) used = rx ? 0 : this.#dropAll(active.activation.memory, queue);
       else used = rx ? active.rx!.process() : active.tx!.process();
     } catch (err) {
-      if (!(err instanceof SysError)) throw err;
+      if (!(err instanceof VirtioDevicesError && err.code === 'BACKEND_IO')) throw err;
       this.#tapFailed(active, err);
       used = rx ? 0 : this.#dropAll(active.activation.memory, queue);
     }
@@ -239,7 +240,7 @@ export class Net implements VirtioDevice {
   }
 
   /** The TAP failed: stop waiting on it, take the link down, tell the driver. */
-  #tapFailed(active: Active, err: SysError): void {
+  #tapFailed(active: Active, err: VirtioDevicesError): void {
     this.#failed = true;
     this.metrics.backendErrors++;
     if (active.polling) {
@@ -248,7 +249,7 @@ export class Net implements VirtioDevice {
     }
     active.activation.config.write(VIRTIO_NET_CONFIG.status, new Uint8Array(2));
     active.activation.interrupt.signalConfigChange();
-    this.#log(`virtio-net ${this.tap.name}: the TAP failed, the link is down (${err.message})`);
+    this.#log(`virtio-net ${this.tap.name}: the link is down for good: ${err.message}`);
   }
 
   /** Counts a fault, and reports the first of each kind. */

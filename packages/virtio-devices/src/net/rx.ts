@@ -52,7 +52,7 @@ export class NetRx {
    * Reads frames into receive buffers until the TAP has none left or the
    * driver has no buffer left. Returns how many chains went back to the
    * driver (frames, and malformed chains with length 0).
-   * @throws VirtioQueueError when the ring is unusable; SysError when the TAP fails.
+   * @throws VirtioQueueError when the ring is unusable; VirtioDevicesError `BACKEND_IO` when the TAP fails.
    */
   process(): number {
     const { queue, memory, tap, metrics } = this.#ctx;

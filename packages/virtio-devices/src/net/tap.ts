@@ -19,6 +19,7 @@ import {
   open,
   SysError,
 } from '@tsvmm/vmm-sys-util';
+import { VirtioDevicesError } from '../errors.js';
 import {
   IFF_NO_PI,
   IFF_PERSIST,
@@ -64,10 +65,17 @@ export function checkInterfaceName(name: unknown): asserts name is string {
     );
 }
 
-/** A Node system error (thrown by `fs`) as the SysError this project throws, or the error itself. */
-function sysErrorFrom(err: unknown, syscall: string, detail: string): unknown {
+/**
+ * What a failed TAP operation throws: a VirtioDevicesError whose `cause` is
+ * the SysError (a Node `fs` error becomes one, named `syscall`).
+ */
+function tapError(code: 'BACKEND_OPEN' | 'BACKEND_IO', what: string, err: unknown, syscall = ''): unknown {
+  let sys = err;
   const errno = (err as NodeJS.ErrnoException | undefined)?.errno;
-  return typeof errno === 'number' ? new SysError(-errno, syscall, detail, { cause: err }) : err;
+  if (!(err instanceof SysError) && typeof errno === 'number')
+    sys = new SysError(-errno, syscall, undefined, { cause: err });
+  if (!(sys instanceof SysError)) return err;
+  return new VirtioDevicesError(code, `${what}: ${sys.message}`, { cause: sys });
 }
 
 /** Whether `err` is a Node system error with `EAGAIN` (the non-blocking file has nothing to give or take now). */
@@ -111,17 +119,24 @@ export class Tap implements Disposable {
    * Opens `/dev/net/tun` and attaches it to the TAP interface `name` of the
    * calling process's network namespace (creating it if `options.create`),
    * with IFF_NO_PI | IFF_VNET_HDR, a 12-byte header, no offloads, non-blocking.
-   * @throws TypeError/RangeError for a bad name; SysError `ENODEV` (syscall
+   * @throws TypeError/RangeError for a bad name; VirtioDevicesError
+   *   `BACKEND_OPEN` whose `cause` is a SysError: `ENODEV` (syscall
    *   `ioctl(TUNSETIFF)`) if there is no such interface and `create` is not
-   *   set, `EPERM`, `EBUSY` or `EINVAL` from TUNSETIFF with the reason in the
-   *   message, or the error of opening `/dev/net/tun` (`ENOENT` without the
-   *   tun module, `EACCES`).
+   *   set; `EPERM`, `EBUSY` or `EINVAL` from TUNSETIFF, the reason in the
+   *   message; or the error of opening `/dev/net/tun` (`ENOENT` without the
+   *   tun driver, `EACCES`).
    */
   static open(name: string, options: TapOpenOptions = {}): Tap {
     checkInterfaceName(name);
     const create = options.create ?? false;
     if (typeof create !== 'boolean') throw new TypeError('options.create must be a boolean');
-    const fd = open('/dev/net/tun', O_RDWR | O_NONBLOCK);
+    const what = `cannot open TAP ${name}`;
+    let fd: number;
+    try {
+      fd = open('/dev/net/tun', O_RDWR | O_NONBLOCK);
+    } catch (err) {
+      throw tapError('BACKEND_OPEN', what, err);
+    }
     try {
       const ifreq = new Uint8Array(IFREQ_SIZE);
       const view = new DataView(ifreq.buffer);
@@ -151,7 +166,7 @@ export class Tap implements Disposable {
       return new Tap(fd, name);
     } catch (err) {
       close(fd);
-      throw err;
+      throw tapError('BACKEND_OPEN', what, err);
     }
   }
 
@@ -172,14 +187,15 @@ export class Tap implements Disposable {
    * rest dropped by the kernel, which then returns the full length on some
    * kernel versions and the length that fit on others: to tell, end the
    * buffers with a spare byte.
-   * @throws SysError (syscall `readv`) when the TAP fails, e.g. `EBADFD` once its interface was deleted.
+   * @throws VirtioDevicesError `BACKEND_IO` when the TAP fails, its `cause`
+   *   the SysError (syscall `readv`): `EBADFD` once its interface was deleted.
    */
   read(buffers: readonly Uint8Array[]): number | undefined {
     try {
       return readvSync(this.fd, buffers);
     } catch (err) {
       if (isEagain(err)) return undefined;
-      throw sysErrorFrom(err, 'readv', `reading a frame from TAP ${this.name}`);
+      throw tapError('BACKEND_IO', `reading a frame from TAP ${this.name}`, err, 'readv');
     }
   }
 
@@ -188,15 +204,17 @@ export class Tap implements Disposable {
    * (`writev`: the kernel takes all of it or none). Returns the bytes
    * written, or undefined when the kernel cannot take the frame now (retry
    * when the descriptor is writable).
-   * @throws SysError (syscall `writev`): `EINVAL` for a frame shorter than
-   *   an Ethernet header, `EBADFD` once the interface was deleted, and so on.
+   * @throws VirtioDevicesError `BACKEND_IO`, its `cause` the SysError
+   *   (syscall `writev`): `EIO` while the interface is down, `EINVAL` for a
+   *   frame shorter than an Ethernet header, `EBADFD` once the interface was
+   *   deleted, and so on.
    */
   write(buffers: readonly Uint8Array[]): number | undefined {
     try {
       return writevSync(this.fd, buffers);
     } catch (err) {
       if (isEagain(err)) return undefined;
-      throw sysErrorFrom(err, 'writev', `writing a frame to TAP ${this.name}`);
+      throw tapError('BACKEND_IO', `writing a frame to TAP ${this.name}`, err, 'writev');
     }
   }
 

@@ -14,6 +14,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { SysError } from '@tsvmm/vmm-sys-util';
+import { VirtioDevicesError } from '../errors.js';
 import { type NetQueueContext, popChain, returnChain } from './chains.js';
 import { ETH_HLEN, IOV_MAX, NET_MAX_FRAME, VIRTIO_NET_HDR_LEN } from './constants.js';
 import type { NetFault } from './metrics.js';
@@ -42,8 +43,8 @@ export class NetTx {
   /**
    * Writes every available frame to the TAP, until the ring is empty or the
    * TAP is full. Returns how many chains went back to the driver.
-   * @throws VirtioQueueError when the ring is unusable; SysError when the
-   *   TAP fails (the frame's chain is put back first).
+   * @throws VirtioQueueError when the ring is unusable; VirtioDevicesError
+   *   `BACKEND_IO` when the TAP fails (the frame's chain is put back first).
    */
   process(): number {
     const { queue, memory, metrics } = this.#ctx;
@@ -95,12 +96,13 @@ export class NetTx {
     try {
       return this.#ctx.tap.write(views);
     } catch (err) {
-      if (!(err instanceof SysError) || err.errno === EBADFD) {
+      const cause = err instanceof VirtioDevicesError ? err.cause : undefined;
+      if (!(cause instanceof SysError) || cause.errno === EBADFD) {
         this.#ctx.queue.undoPop();
         throw err;
       }
-      if (err.errno === EIO) this.#ctx.metrics.txLinkDown++;
-      else this.#ctx.fault('TX_REFUSED', err.message);
+      if (cause.errno === EIO) this.#ctx.metrics.txLinkDown++;
+      else this.#ctx.fault('TX_REFUSED', cause.message);
       return 0;
     }
   }

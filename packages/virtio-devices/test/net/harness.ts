@@ -14,6 +14,7 @@ import type {
   VirtioEventLoop,
   VirtioInterrupt,
 } from '../../src/device.js';
+import { VirtioDevicesError } from '../../src/errors.js';
 import type { Net } from '../../src/net/device.js';
 import { Tap } from '../../src/net/tap.js';
 
@@ -246,7 +247,8 @@ export class FaultyTap extends Tap {
   override write(buffers: readonly Uint8Array[]): number | undefined {
     const fault = this.faults.shift();
     if (fault === 'EAGAIN') return undefined;
-    if (fault !== undefined) throw new SysError(fault, 'writev', 'injected');
+    if (fault !== undefined)
+      throw new VirtioDevicesError('BACKEND_IO', 'injected', { cause: new SysError(fault, 'writev') });
     this.written++;
     return super.write(buffers);
   }
