@@ -25,17 +25,8 @@ import {
 import { bootParamsLayout, decodeBootParams } from './support/bootparam-c.js';
 import { buildBzImage } from './support/bzimage-builder.js';
 import { buildElf, pattern } from './support/elf-builder.js';
+import { errorOf } from './support/errors.js';
 import { changedRuns, guestRam, MiB, readGuest, snapshot } from './support/memory.js';
-
-function errorOf(fn: () => unknown): LinuxLoaderError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e;
-    throw e;
-  }
-  throw new Error('expected a LinuxLoaderError');
-}
 
 describe('zero page layout', () => {
   it('matches struct boot_params of <asm/bootparam.h>', () => {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BZIMAGE_DEFAULT_LOAD_ADDRESS,
-  LinuxLoaderError,
   type LinuxLoaderErrorCode,
   loadBzImage,
   loadKernel,
@@ -12,18 +11,9 @@ import {
 import { decodeBootParams } from './support/bootparam-c.js';
 import { buildBzImage, type TestBzImage } from './support/bzimage-builder.js';
 import { pattern } from './support/elf-builder.js';
+import { errorOf } from './support/errors.js';
 import { KIT_TIMEOUT, type TestImages, testImages } from './support/images.js';
 import { changedRuns, guestRam, MiB, readGuest, snapshot } from './support/memory.js';
-
-function errorOf(fn: () => unknown): LinuxLoaderError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e;
-    throw e;
-  }
-  throw new Error('expected a LinuxLoaderError');
-}
 
 /**
  * Loads a real bzImage and checks everything against the image bytes as the

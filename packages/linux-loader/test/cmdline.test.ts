@@ -1,17 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Cmdline, LinuxLoaderError, type LinuxLoaderErrorCode } from '../src/index.js';
+import { Cmdline, type LinuxLoaderErrorCode } from '../src/index.js';
+import { codeOf } from './support/errors.js';
 import { type KernelArg, parseKernelCmdline } from './support/kernel-args.js';
-
-function codeOf(fn: () => unknown): LinuxLoaderErrorCode | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 // Printable ASCII without space, '=' and '"': what a key may hold.
 const keyChar = fc.integer({ min: 0x21, max: 0x7e }).filter((c) => c !== 0x3d && c !== 0x22);

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadElfFrom, parseElf } from '../src/elf.js';
 import { bytesSource, fdSource } from '../src/image-source.js';
-import { LinuxLoaderError, type LinuxLoaderErrorCode, loadElf, loadKernel } from '../src/index.js';
+import { type LinuxLoaderErrorCode, loadElf, loadKernel } from '../src/index.js';
 import { buildElf, concat, elfNote, pattern, pvhNote, type TestElf } from './support/elf-builder.js';
+import { errorOf } from './support/errors.js';
 import {
   assembleTinyKernel,
   extractPayload,
@@ -15,16 +16,6 @@ import {
 } from './support/images.js';
 import { changedRuns, guestRam, MiB, readGuest, snapshot } from './support/memory.js';
 import { readelf } from './support/readelf.js';
-
-function errorOf(fn: () => unknown): LinuxLoaderError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e;
-    throw e;
-  }
-  throw new Error('expected a LinuxLoaderError');
-}
 
 /**
  * Loads `path` into fresh RAM and checks the result against readelf and the

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import {
   type AddressRange,
   initrdAddressLimit,
-  LinuxLoaderError,
   loadBzImage,
   loadElf,
   loadInitrd,
@@ -13,18 +12,9 @@ import {
 } from '../src/index.js';
 import { buildBzImage } from './support/bzimage-builder.js';
 import { buildElf, pattern } from './support/elf-builder.js';
+import { codeOf } from './support/errors.js';
 import { scratchDir } from './support/images.js';
 import { changedRuns, guestRam, MiB, readGuest, sameBytes, snapshot } from './support/memory.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('loadInitrd', () => {
   it('puts the initrd page-aligned at the top of RAM', () => {

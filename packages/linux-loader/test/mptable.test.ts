@@ -2,25 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   isaInterruptAssignments,
-  LinuxLoaderError,
   type MpInterrupt,
   mp_ExtINT,
   mp_INT,
   mp_NMI,
   writeMpTable,
 } from '../src/index.js';
+import { codeOf } from './support/errors.js';
 import { changedRuns, guestRam, MiB, snapshot } from './support/memory.js';
 import { findMpTable } from './support/spec-parsers.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('writeMpTable', () => {
   it('writes a table Linux finds at 0x9fc00 with the MP default ISA configuration', () => {

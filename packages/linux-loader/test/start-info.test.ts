@@ -9,18 +9,9 @@ import {
   writeHvmStartInfo,
   XEN_HVM_START_MAGIC_VALUE,
 } from '../src/index.js';
+import { codeOf } from './support/errors.js';
 import { changedRuns, guestRam, MiB, snapshot } from './support/memory.js';
 import { parseStartInfo } from './support/spec-parsers.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxLoaderError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 const memoryMap: E820Entry[] = [
   { addr: 0n, size: 0x9fc00n, type: E820_RAM },
