@@ -1,3 +1,4 @@
+export * from './block/index.js';
 export * from './constants.js';
 export type * from './device.js';
 export { VirtioDevicesError, type VirtioDevicesErrorCode } from './errors.js';
