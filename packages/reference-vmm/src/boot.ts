@@ -18,10 +18,12 @@ import {
   loadInitrd,
   loadKernel,
   memoryMapFromGuestMemory,
+  mp_INT,
   writeBootParams,
   writeHvmStartInfo,
   writeMpTable,
 } from '@tsvmm/linux-loader';
+import { VIRTIO_MMIO_WINDOW_SIZE } from '@tsvmm/virtio-devices';
 import type { GuestMemory } from '@tsvmm/vm-memory';
 import {
   BOOT_GDT,
@@ -57,6 +59,13 @@ export interface BootInput {
   cmdline: string;
   protocol: BootProtocol;
   vcpus: number;
+  /**
+   * virtio-mmio devices to announce: each becomes `virtio_mmio.device=4K@0x<address>:<irq>` on the
+   * command line, and an IRQ above 15 gets an I/O APIC entry in the MP table.
+   */
+  virtioDevices?: readonly { address: bigint; irq: number }[];
+  /** More command line arguments (e.g. `root=/dev/vda`), placed before any `--`. */
+  extraArgs?: readonly string[];
 }
 
 /** What was loaded and how to enter it. */
@@ -110,7 +119,11 @@ export function loadGuest(mem: GuestMemory, input: BootInput): BootPlan {
   );
   let cmdline: { address: bigint; size: number };
   try {
-    cmdline = loadCmdline(mem, CMDLINE_ADDRESS, Cmdline.from(input.cmdline, capacity));
+    const line = Cmdline.from(input.cmdline, capacity);
+    for (const arg of input.extraArgs ?? []) line.insertStr(arg);
+    for (const d of input.virtioDevices ?? [])
+      line.addVirtioMmioDevice(VIRTIO_MMIO_WINDOW_SIZE, d.address, d.irq);
+    cmdline = loadCmdline(mem, CMDLINE_ADDRESS, line);
   } catch (e) {
     throw bootError(`bad kernel command line: ${(e as Error).message}`, e);
   }
@@ -138,10 +151,22 @@ export function loadGuest(mem: GuestMemory, input: BootInput): BootPlan {
   try {
     // KVM's default GSI routing sends ISA IRQ n (the in-kernel PIT is IRQ 0) to I/O APIC pin n.
     const ioapicId = input.vcpus;
+    // ISA IRQs 0-15 as the MP specification's default; a virtio IRQ above 15 gets its pin too.
+    const highIrqs = (input.virtioDevices ?? []).map((d) => d.irq).filter((irq) => irq > 15);
     writeMpTable(mem, MPTABLE_ADDRESS, {
       cpus: input.vcpus,
       ioapicId,
-      interrupts: isaInterruptAssignments(ioapicId, 0),
+      interrupts: [
+        ...isaInterruptAssignments(ioapicId, 0),
+        ...highIrqs.map((irq) => ({
+          kind: 'io' as const,
+          type: mp_INT,
+          sourceBusId: 0,
+          sourceBusIrq: irq,
+          destinationId: ioapicId,
+          destinationPin: irq,
+        })),
+      ],
     });
     mem.writeSlice(GDT_ADDRESS, gdtBytes());
     mem.fill(IDT_ADDRESS, 8);

@@ -5,15 +5,19 @@
  * main thread then stops the other vCPUs.
  */
 import type { ExitHandler, VcpuContext, VcpuExit, VcpuStop } from '@tsvmm/kvm-ioctls';
-import { IoManager } from '@tsvmm/vm-device';
+import { VIRTIO_MMIO_WINDOW_SIZE, VirtioMmioTransport } from '@tsvmm/virtio-devices';
+import { IoManager, MmioRange } from '@tsvmm/vm-device';
 import { consoleWriter } from './console-writer.js';
 import { CONTROL, PROBE } from './control.js';
 import { attachLegacyDevices, type LegacyDevicesShared } from './legacy.js';
+import type { VirtioDevicesShared } from './virtio.js';
 
 /** What the main thread hands each vCPU thread. */
 export interface VcpuHandlerData {
   id: number;
   legacy: LegacyDevicesShared;
+  /** The virtio-mmio transports, whose register accesses this thread handles. */
+  virtio: VirtioDevicesShared;
   /** Where the guest's console output goes. */
   consoleFd: number;
   /** The VM control words (see control.ts). */
@@ -65,6 +69,11 @@ export function setup(context: VcpuContext<VcpuHandlerData>): ExitHandler {
     },
     log,
   });
+  for (const { address, transport } of data.virtio.devices)
+    io.registerMmio(
+      new MmioRange(address, BigInt(VIRTIO_MMIO_WINDOW_SIZE)),
+      VirtioMmioTransport.attach(transport),
+    );
 
   /** Answers a probe from the main thread: can this vCPU ever run again? */
   const answerProbe = (): void => {

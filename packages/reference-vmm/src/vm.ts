@@ -14,6 +14,7 @@ import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { Cap, Kvm, type VcpuFd, VcpuThread, type VcpuThreadResult, type VmFd } from '@tsvmm/kvm-ioctls';
+import type { VirtioMmioCounters } from '@tsvmm/virtio-devices';
 import { IoManager } from '@tsvmm/vm-device';
 import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { configureVcpu, setupBootRegisters } from '@tsvmm/vm-vcpu-ref';
@@ -26,6 +27,7 @@ import type { VmExit, VmExitReason } from './exit.js';
 import { KVM_IDENTITY_MAP_ADDRESS, KVM_TSS_ADDRESS, ramRanges } from './layout.js';
 import { createLegacyDevices, KEYBOARD_IRQ, type LegacyDevices, SERIAL_IRQ } from './legacy.js';
 import type { VcpuHandlerData, VcpuStopReason } from './vcpu-handler.js';
+import { openVirtioBackends, releaseVirtioBackends, rootDeviceArgs, VirtioDevices } from './virtio.js';
 
 const MiB = 1024 * 1024;
 /** How often the main thread asks the vCPUs whether they can still run (see DESIGN.md, "poweroff"). */
@@ -72,6 +74,8 @@ export interface Vm {
   /** Stops a running VM (reason `stopped`) and resolves with how it ended. */
   stop(message?: string): Promise<VmExit>;
   metrics(): VmMetrics;
+  /** What each virtio device's transport counted (guest mistakes, interrupts), by device id. */
+  virtioMetrics(): Record<string, VirtioMmioCounters>;
   /** Releases KVM, memory and descriptors. Done by itself once the VM has ended. */
   close(): void;
 }
@@ -134,6 +138,13 @@ export async function createVm(config: VmConfig, options: VmOptions = {}): Promi
 }
 
 function build(config: VmConfig, options: VmOptions, cleanups: (() => void)[], cleanup: () => void): Vm {
+  // Device backends first: a disk or TAP device that cannot be opened fails before KVM is touched.
+  const backends = openVirtioBackends(config);
+  let backendsOwned = false;
+  cleanups.push(() => {
+    if (!backendsOwned) releaseVirtioBackends(backends);
+  });
+
   let kvm: Kvm;
   try {
     kvm = Kvm.open();
@@ -180,12 +191,20 @@ function build(config: VmConfig, options: VmOptions, cleanups: (() => void)[], c
     }
   });
 
+  const virtio = VirtioDevices.create(vm, mem, backends, (m) =>
+    process.stderr.write(`reference-vmm: ${m}\n`),
+  );
+  backendsOwned = true;
+  cleanups.push(() => virtio.close());
+
   const plan = loadGuest(mem, {
     kernel: config.kernel,
     initrd: config.initrd,
     cmdline: config.cmdline,
     protocol: config.boot,
     vcpus: config.vcpus,
+    virtioDevices: virtio.placements,
+    extraArgs: rootDeviceArgs(config),
   });
 
   // Console output: to the given fd, or to a pipe the main thread reads. At the end only the
@@ -257,6 +276,7 @@ function build(config: VmConfig, options: VmOptions, cleanups: (() => void)[], c
     metrics,
     legacy: legacy.shared,
     devices: legacy.devices,
+    virtio,
     consoleFd,
     output,
     drained,
@@ -278,6 +298,7 @@ interface Parts {
   metrics: SharedArrayBuffer[];
   legacy: VcpuHandlerData['legacy'];
   devices: LegacyDevices;
+  virtio: VirtioDevices;
   consoleFd: number;
   output: Readable;
   /** Resolves once a flowing console consumer has read everything (after the write end closed). */
@@ -301,6 +322,7 @@ class RunningVm implements Vm {
   readonly console: VmConsole;
   readonly #parts: Parts;
   #threads: VcpuThread[] = [];
+  #started = false;
   #exit: VmExit | undefined;
   #settle!: (exit: VmExit) => void;
   readonly #ended: Promise<VmExit>;
@@ -323,13 +345,28 @@ class RunningVm implements Vm {
   }
 
   async start(): Promise<void> {
-    if (this.#threads.length > 0 || this.#exit !== undefined)
-      throw new VmmError('STATE', 'the VM was already started');
+    if (this.#started || this.#exit !== undefined) throw new VmmError('STATE', 'the VM was already started');
+    this.#started = true;
     const p = this.#parts;
+    // The I/O thread first: a vCPU may write DRIVER_OK as soon as it runs.
+    try {
+      await p.virtio.start();
+    } catch (e) {
+      this.#end({ reason: 'error', message: (e as Error).message, detail: e });
+      throw e;
+    }
+    p.virtio.onFailure((error) =>
+      this.#end({
+        reason: 'error',
+        message: `the virtio I/O thread failed: ${error.message}`,
+        detail: error,
+      }),
+    );
     this.#threads = p.vcpus.map((vcpu, id) => {
       const data: VcpuHandlerData = {
         id,
         legacy: p.legacy,
+        virtio: p.virtio.shared,
         consoleFd: p.consoleFd,
         control: p.control.buffer as SharedArrayBuffer,
         metrics: p.metrics[id]!,
@@ -371,6 +408,10 @@ class RunningVm implements Vm {
     };
   }
 
+  virtioMetrics(): Record<string, VirtioMmioCounters> {
+    return this.#parts.virtio.counters();
+  }
+
   close(): void {
     if (this.#closed) return;
     if (this.#threads.some((t) => !t.exited)) throw new VmmError('STATE', 'stop the VM before closing it');
@@ -405,6 +446,8 @@ class RunningVm implements Vm {
     this.#exit = exit;
     if (this.#probe !== undefined) clearInterval(this.#probe);
     void Promise.allSettled(this.#threads.map((t) => t.stop())).then(async () => {
+      // After the vCPUs: no register access can signal the I/O thread any more. Its failure was reported.
+      await this.#parts.virtio.stop();
       try {
         this.close();
       } catch {
