@@ -193,12 +193,19 @@ export interface Activated extends Disposable {
   reset(): void;
 }
 
+/** A driver's two queues in its memory ({@link GuestNic} is one). */
+export interface NetDriver {
+  readonly memory: GuestMemory;
+  readonly rx: MockSplitQueue;
+  readonly tx: MockSplitQueue;
+}
+
 /**
  * Activates `net` for `nic` with every offered feature accepted, and both
  * queues ready unless `queues` are given. Disposing it resets the device and
  * closes the loop.
  */
-export function activate(net: Net, nic: GuestNic, queues?: VirtQueue[]): Activated {
+export function activate(net: Net, nic: NetDriver, queues?: VirtQueue[]): Activated {
   const loop = new TestEventLoop();
   const interrupt = new TestInterrupt();
   const config = new TestConfigSpace(net.configSpace);
