@@ -5,6 +5,7 @@ export { VirtioDevicesError, type VirtioDevicesErrorCode } from './errors.js';
 export { IoEventLoop } from './io-thread/event-loop.js';
 export { IoThread, type IoThreadOptions } from './io-thread/io-thread.js';
 export { builtModuleUrl } from './io-thread/module-url.js';
+export * from './net/index.js';
 export {
   createRngDevice,
   RNG_DEVICE_INFO,
