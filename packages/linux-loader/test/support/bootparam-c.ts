@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { scratchDir } from './images.js';
 
 const HEADER_FIELDS = [
@@ -127,7 +127,7 @@ export interface DecodedBootParams {
 
 /** Decodes a zero page, or the first 0x290+ bytes of a bzImage, through `struct boot_params`. */
 export function decodeBootParams(bytes: Uint8Array): DecodedBootParams {
-  const path = join(scratchDir(), 'page.bin');
+  const path = join(dirname(compiled()), 'page.bin');
   writeFileSync(path, bytes);
   const raw = JSON.parse(execFileSync(compiled(), ['decode', path], { encoding: 'utf8' })) as {
     hdr: Record<string, string>;
