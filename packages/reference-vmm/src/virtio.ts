@@ -13,7 +13,9 @@ import type { VmFd } from '@tsvmm/kvm-ioctls';
 import {
   blockDeviceSpec,
   closeBlockDeviceSpec,
+  closeNetDeviceSpec,
   IoThread,
+  netDeviceSpec,
   rngDeviceSpec,
   VIRTIO_MMIO_QUEUE_NOTIFY,
   VIRTIO_MMIO_WINDOW_SIZE,
@@ -83,8 +85,20 @@ export function openVirtioBackends(config: VmConfig): VirtioBackend[] {
       }
       out.push({ kind: 'block', id: d.id, spec, release: () => closeBlockDeviceSpec(spec) });
     }
-    if (config.net.length > 0) {
-      throw new VmmError('NET', 'virtio-net is not wired into the reference VMM yet');
+    for (const n of config.net) {
+      let spec: ReturnType<typeof netDeviceSpec>;
+      try {
+        spec = netDeviceSpec({ tap: n.tap, ...(n.mac === undefined ? {} : { mac: n.mac }) });
+      } catch (e) {
+        throw new VmmError(
+          'NET',
+          `network interface ${n.id}: cannot open TAP ${n.tap}: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      out.push({ kind: 'net', id: n.id, spec, release: () => closeNetDeviceSpec(spec) });
     }
     if (config.rng) out.push({ kind: 'rng', id: 'rng', spec: rngDeviceSpec(), release: () => undefined });
   } catch (e) {

@@ -121,6 +121,17 @@ describe.skipIf(!kvmAvailable)('virtio devices in createVm()', () => {
     });
   });
 
+  it('refuses a TAP device that does not exist (NET), before the VM exists', async () => {
+    const err = await createVm(config({ net: [{ id: 'net0', tap: 'tsvmm-absent9' }] })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(VmmError);
+    expect(err).toMatchObject({
+      code: 'NET',
+      message: expect.stringMatching(/^network interface net0: cannot open TAP/),
+    });
+  });
+
   it('refuses more devices than there are IRQs for (DEVICE)', async () => {
     const image = join(dir, 'disk.img');
     writeFileSync(image, new Uint8Array(4096));
