@@ -1,19 +1,13 @@
-import { EFD_NONBLOCK, EPOLLET, EPOLLIN, EventFd } from '@tsvmm/vmm-sys-util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { EPOLLET, EPOLLIN } from '@tsvmm/vmm-sys-util';
+import { describe, expect, it } from 'vitest';
 import { IoEventLoop } from '../../src/index.js';
+import { cleanupAfterEach, testEventFd } from '../support/cleanup.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-function eventFd(): EventFd {
-  const fd = new EventFd(0, EFD_NONBLOCK);
-  cleanups.push(() => fd.close());
-  return fd;
-}
+const defer = cleanupAfterEach();
+const eventFd = () => testEventFd(defer);
 function loop(): IoEventLoop {
   const l = new IoEventLoop();
-  cleanups.push(() => l.close());
+  defer(() => l.close());
   return l;
 }
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MockSplitQueue } from '@tsvmm/virtio-queue/testing';
 import { GuestMemoryArrayBuffer } from '@tsvmm/vm-memory';
-import { EFD_NONBLOCK, EventFd } from '@tsvmm/vmm-sys-util';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { EventFd } from '@tsvmm/vmm-sys-util';
+import { describe, expect, it } from 'vitest';
 import {
   IoThread,
   RNG_DEVICE_INFO,
@@ -12,19 +12,12 @@ import {
   type VirtioDeviceSpec,
   VirtioMmioTransport,
 } from '../../src/index.js';
+import { cleanupAfterEach, testEventFd } from '../support/cleanup.js';
 import { MmioDriver } from '../support/mmio-driver.js';
 
 const FIXTURES = new URL('../fixtures/misbehaving-devices.mjs', import.meta.url).href;
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function eventFd(): EventFd {
-  const fd = new EventFd(0, EFD_NONBLOCK);
-  cleanups.push(() => fd.close());
-  return fd;
-}
+const defer = cleanupAfterEach();
+const eventFd = () => testEventFd(defer);
 
 /** An I/O thread with one device, its transport and a driver, as a VMM and a guest would have them. */
 function setup(spec: VirtioDeviceSpec = rngDeviceSpec(), stopTimeoutMs?: number) {
@@ -35,7 +28,7 @@ function setup(spec: VirtioDeviceSpec = rngDeviceSpec(), stopTimeoutMs?: number)
     log: (m) => logs.push(m),
     ...(stopTimeoutMs === undefined ? {} : { stopTimeoutMs }),
   });
-  cleanups.push(async () => {
+  defer(async () => {
     await io.stop().catch(() => undefined);
     io.close();
   });

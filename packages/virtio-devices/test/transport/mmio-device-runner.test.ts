@@ -1,8 +1,8 @@
 import { MockSplitQueue } from '@tsvmm/virtio-queue/testing';
 import { IrqFdEdgeInterrupt } from '@tsvmm/vm-device';
 import { GuestMemoryArrayBuffer } from '@tsvmm/vm-memory';
-import { EFD_NONBLOCK, EPOLLIN, EventFd } from '@tsvmm/vmm-sys-util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { EPOLLIN } from '@tsvmm/vmm-sys-util';
+import { describe, expect, it } from 'vitest';
 import {
   IoEventLoop,
   MmioDeviceRunner,
@@ -20,25 +20,18 @@ import {
   type VirtioDeviceInfo,
   VirtioMmioTransport,
 } from '../../src/index.js';
+import { cleanupAfterEach, testEventFd } from '../support/cleanup.js';
 import { MmioDriver } from '../support/mmio-driver.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-
-function eventFd(): EventFd {
-  const fd = new EventFd(0, EFD_NONBLOCK);
-  cleanups.push(() => fd.close());
-  return fd;
-}
+const defer = cleanupAfterEach();
+const eventFd = () => testEventFd(defer);
 
 function setup(device: VirtioDevice = new RngDevice(), info: VirtioDeviceInfo = RNG_DEVICE_INFO) {
   const mem = GuestMemoryArrayBuffer.fromRanges([{ start: 0n, size: 0x40_0000 }]);
   const irq = eventFd();
   const transport = VirtioMmioTransport.create(info, { irqFd: irq.fd });
   const loop = new IoEventLoop();
-  cleanups.push(() => loop.close());
+  defer(() => loop.close());
   const logs: string[] = [];
   const runner = new MmioDeviceRunner(device, transport.shared, {
     memory: mem,
@@ -237,7 +230,7 @@ describe('MmioDeviceRunner', () => {
     const mem = GuestMemoryArrayBuffer.fromRanges([{ start: 0n, size: 0x1000 }]);
     const transport = VirtioMmioTransport.create(RNG_DEVICE_INFO);
     const options = { memory: mem, interrupt: { trigger() {} }, eventLoop: new IoEventLoop() };
-    cleanups.push(() => options.eventLoop.close());
+    defer(() => options.eventLoop.close());
     for (const device of [
       Object.assign(new RngDevice(), { deviceType: 2 }),
       Object.assign(new RngDevice(), { queueMaxSizes: [256, 256] }),

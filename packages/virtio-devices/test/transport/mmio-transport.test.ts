@@ -1,5 +1,4 @@
-import { EFD_NONBLOCK, EventFd } from '@tsvmm/vmm-sys-util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE as ACK,
   VIRTIO_CONFIG_S_DRIVER as DRIVER,
@@ -43,6 +42,7 @@ import {
   VirtioDevicesError,
   VirtioMmioTransport,
 } from '../../src/index.js';
+import { cleanupAfterEach, testEventFd } from '../support/cleanup.js';
 import { MmioDriver } from '../support/mmio-driver.js';
 
 const V1 = 1n << BigInt(VIRTIO_F_VERSION_1);
@@ -53,15 +53,8 @@ const INFO: VirtioDeviceInfo = {
   configSpace: Uint8Array.from({ length: 24 }, (_, i) => i + 1),
 };
 
-const fds: EventFd[] = [];
-function eventFd(): EventFd {
-  const fd = new EventFd(0, EFD_NONBLOCK);
-  fds.push(fd);
-  return fd;
-}
-afterEach(() => {
-  for (const fd of fds.splice(0)) fd.close();
-});
+const defer = cleanupAfterEach();
+const eventFd = () => testEventFd(defer);
 
 function setup(info: VirtioDeviceInfo = INFO) {
   const notify = info.queueMaxSizes.map(() => eventFd());
