@@ -144,6 +144,7 @@ export function buildTestGuest(options: BuildOptions = {}): TestGuestBuild {
         },
       );
     }
+    if (!existsSync(image)) throw new TestGuestError('BUILD_FAILED', `${cc} succeeded but wrote no image`);
     writeFileSync(join(work, STAMP_NAME), hash);
     renameSync(image, path);
     renameSync(join(work, STAMP_NAME), stamp);

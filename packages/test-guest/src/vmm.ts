@@ -12,7 +12,8 @@
  * guest RAM is the same kind of mapping.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { EXIT_STATUS } from '@tsvmm/reference-vmm';
 import { testGuestPath } from './build.js';
 import { TestGuestError } from './errors.js';
@@ -22,8 +23,10 @@ import { parseTestGuestResult, type TestGuestResult } from './result.js';
 export type VmmKind = 'reference' | 'qemu';
 
 /** The reference VMM's program. */
-export const REFERENCE_VMM_BIN: string = fileURLToPath(
-  import.meta.resolve('@tsvmm/reference-vmm/package.json').replace(/package\.json$/, 'bin/reference-vmm.js'),
+export const REFERENCE_VMM_BIN: string = join(
+  dirname(createRequire(import.meta.url).resolve('@tsvmm/reference-vmm/package.json')),
+  'bin',
+  'reference-vmm.js',
 );
 /** QEMU's program (Debian's qemu-system-x86). */
 export const QEMU_BIN = 'qemu-system-x86_64';
@@ -59,6 +62,8 @@ export interface GuestRunOptions {
   readonly rng?: boolean;
   /** Run the VMM inside this network namespace (`ip netns exec`), where its TAP device is. */
   readonly netns?: string;
+  /** More arguments for the VMM program, after the ones the run makes (QEMU: later options win). */
+  readonly extraArgs?: readonly string[];
   /** Kill the VMM after this long (default 120 s). */
   readonly timeoutMs?: number;
   /** Called with each complete console line as it arrives (without the line end). */
@@ -150,6 +155,7 @@ export function vmmCommand(options: GuestRunOptions): string[] {
     options.vmm === 'qemu'
       ? [QEMU_BIN, ...qemuArgs(options)]
       : [process.execPath, REFERENCE_VMM_BIN, ...referenceVmmArgs(options)];
+  command.push(...(options.extraArgs ?? []));
   return options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command];
 }
 
