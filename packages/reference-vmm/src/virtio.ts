@@ -152,7 +152,9 @@ export class VirtioDevices {
 
   /**
    * Places each backend's device and wires it into KVM: a window and an IRQ
-   * from the allocators, an irqfd, and an ioeventfd per queue.
+   * from the allocators, an irqfd, and an ioeventfd per queue. From then on
+   * the devices own the backends ({@link close} releases them); if this
+   * throws, they are still the caller's.
    * @throws VmmError `DEVICE` when the devices do not fit or KVM refuses an eventfd.
    */
   static create(
@@ -220,6 +222,7 @@ export class VirtioDevices {
         devices.#transports.push({ id: backend.id, transport });
       }
     } catch (e) {
+      devices.#backends = []; // still the caller's: it releases them
       devices.close();
       throw e;
     }

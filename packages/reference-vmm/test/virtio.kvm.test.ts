@@ -5,7 +5,7 @@
  * the used buffer from the I/O thread — and bad device input is refused
  * before the VM starts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kvmAvailable } from '@tsvmm/kvm-ioctls/testing';
@@ -21,6 +21,11 @@ afterAll(async () => {
   for (const vm of vms) await vm.stop().catch(() => undefined);
 });
 
+/** The process's open descriptors. */
+const openFds = () =>
+  readdirSync('/proc/self/fd')
+    .map(Number)
+    .sort((a, b) => a - b);
 const u32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];
 /** mov dword [addr], value */
 const store = (addr: number, value: number) => [0xc7, 0x05, ...u32(addr), ...u32(value)];
@@ -141,9 +146,12 @@ describe.skipIf(!kvmAvailable)('virtio devices in createVm()', () => {
       readOnly: true,
       isRootDevice: false,
     }));
-    await expect(createVm(config({ drives }))).rejects.toMatchObject({
+    const checked = config({ drives });
+    const fds = openFds();
+    await expect(createVm(checked)).rejects.toMatchObject({
       code: 'DEVICE',
       message: expect.stringContaining('at most 18 virtio devices'),
     });
+    expect(openFds()).toEqual(fds); // the 19 images, the eventfds, KVM: all closed again, once
   });
 });
