@@ -28,7 +28,9 @@ const descriptorArb = fc.record({
 });
 
 describe('virtio-rng fuzzing', () => {
-  it('hostile rings: only VirtioQueueErrors, terminates, writes only the used ring and writable buffers', () => {
+  it('hostile rings: only VirtioQueueErrors, terminates, writes only the used ring and writable buffers', {
+    timeout: Math.max(30_000, RUNS * 2),
+  }, () => {
     let served = 0;
     fc.assert(
       fc.property(

@@ -58,7 +58,9 @@ const stepArb = fc.oneof(
 );
 
 describe('virtio-mmio transport fuzzing', () => {
-  it('hostile register traffic: nothing throws, the status rules hold, memory stays in bounds', () => {
+  it('hostile register traffic: nothing throws, the status rules hold, memory stays in bounds', {
+    timeout: Math.max(30_000, RUNS * 2),
+  }, () => {
     let activated = 0;
     fc.assert(
       fc.property(
