@@ -6,7 +6,6 @@ export { IoEventLoop } from './io-thread/event-loop.js';
 export { IoThread, type IoThreadOptions } from './io-thread/io-thread.js';
 export { builtModuleUrl } from './io-thread/module-url.js';
 export * from './net/index.js';
-export * from './net/index.js';
 export {
   createRngDevice,
   RNG_DEVICE_INFO,
