@@ -66,8 +66,11 @@ export interface GuestRunOptions {
   readonly extraArgs?: readonly string[];
   /** Kill the VMM after this long (default 120 s). */
   readonly timeoutMs?: number;
-  /** Called with each complete console line as it arrives (without the line end). */
-  readonly onLine?: (line: string, child: ChildProcess) => void;
+  /**
+   * Called with each complete console line as it arrives (without the line
+   * end), the VMM's process, and the milliseconds since it was started.
+   */
+  readonly onLine?: (line: string, child: ChildProcess, elapsedMs: number) => void;
 }
 
 /** How a run ended. */
@@ -192,7 +195,8 @@ export function runGuest(options: GuestRunOptions): Promise<GuestRun> {
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop()!;
-      for (const line of lines) options.onLine(line.replace(/\r$/, ''), child);
+      const elapsed = performance.now() - started;
+      for (const line of lines) options.onLine(line.replace(/\r$/, ''), child, elapsed);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;

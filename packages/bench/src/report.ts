@@ -1,0 +1,201 @@
+/**
+ * The benchmark's summary: medians per metric and side, the ratios of this
+ * project's medians to QEMU's and to the C baseline's, and whether each goal
+ * is met; printed as a Markdown table, drawn as an SVG chart, and written
+ * into the README between its results markers.
+ */
+import { METRICS, type MetricInfo, type Side } from './metrics.js';
+import { median, pairedRatio } from './stats.js';
+import type { Samples } from './suite.js';
+
+export interface GoalOutcome {
+  readonly text: string;
+  readonly ratio: number;
+  readonly met: boolean;
+}
+
+export interface MetricSummary extends MetricInfo {
+  readonly samples: Partial<Record<Side, number[]>>;
+  readonly median: Partial<Record<Side, number>>;
+  /** This project's median over QEMU's. */
+  readonly vsQemu?: number;
+  /** This project's median over the C baseline's. */
+  readonly vsC?: number;
+  /** The median of the ratios of runs made back to back (drift in load cancels out of each). */
+  readonly pairedVsQemu?: number;
+  readonly goalOutcome?: GoalOutcome;
+}
+
+/** Where and when the numbers were taken. */
+export interface MachineInfo {
+  readonly date: string;
+  readonly host: string;
+  readonly cpu: string;
+  readonly cpus: number;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly qemu: string;
+  /** 1-minute load average before and after the run: other work on the machine inflates every number. */
+  readonly loadBefore: number;
+  readonly loadAfter: number;
+}
+
+export interface BenchReport {
+  readonly machine: MachineInfo;
+  readonly config: Record<string, unknown>;
+  readonly metrics: readonly MetricSummary[];
+  readonly failures: readonly string[];
+}
+
+const finite = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+
+/** Medians, ratios and goals from the samples. */
+export function summarize(samples: Samples): MetricSummary[] {
+  return METRICS.map((m) => {
+    const s = samples[m.id] ?? {};
+    const med: Partial<Record<Side, number>> = {};
+    for (const side of ['reference', 'qemu', 'c'] as const) {
+      const xs = s[side];
+      if (xs && xs.length > 0) med[side] = median(xs);
+    }
+    const ref = med.reference;
+    const vsQemu = finite(ref) && finite(med.qemu) && med.qemu > 0 ? ref / med.qemu : undefined;
+    const vsC = finite(ref) && finite(med.c) && med.c > 0 ? ref / med.c : undefined;
+    const paired = s.reference && s.qemu ? pairedRatio(s.reference, s.qemu) : Number.NaN;
+    let goalOutcome: GoalOutcome | undefined;
+    if (m.goal) {
+      const ratio = m.goal.against === 'qemu' ? vsQemu : vsC;
+      const base = m.goal.against === 'qemu' ? 'QEMU' : 'C';
+      const text = `${m.goal.kind === 'min' ? '≥' : '≤'} ${m.goal.bound.toFixed(2)}× ${base}`;
+      goalOutcome = {
+        text,
+        ratio: ratio ?? Number.NaN,
+        met: finite(ratio) && (m.goal.kind === 'min' ? ratio >= m.goal.bound : ratio <= m.goal.bound),
+      };
+    }
+    return {
+      ...m,
+      samples: s,
+      median: med,
+      ...(vsQemu === undefined ? {} : { vsQemu }),
+      ...(vsC === undefined ? {} : { vsC }),
+      ...(Number.isFinite(paired) ? { pairedVsQemu: paired } : {}),
+      ...(goalOutcome ? { goalOutcome } : {}),
+    };
+  });
+}
+
+function num(x: number | undefined, digits: number): string {
+  if (!finite(x)) return '–';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The results as a Markdown table (one row per metric). */
+export function markdownTable(metrics: readonly MetricSummary[]): string {
+  const rows = [
+    '| metric | this VMM | QEMU | C baseline | this / QEMU | this / C | goal | met |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  ];
+  for (const m of metrics) {
+    const g = m.goalOutcome;
+    rows.push(
+      `| ${m.label} (${m.unit}) | ${num(m.median.reference, m.digits)} | ${num(m.median.qemu, m.digits)} | ${num(m.median.c, m.digits)} | ${num(m.vsQemu, 2)} | ${num(m.vsC, 2)} | ${g ? g.text : '–'} | ${g ? (g.met ? 'yes' : '**no**') : '–'} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+/** A one-line description of the machine and the run. */
+export function machineLine(machine: MachineInfo, config: Record<string, unknown>): string {
+  return (
+    `${machine.date}, ${machine.host}: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, ` +
+    `Node ${machine.node}, ${machine.qemu}; load average ${machine.loadBefore.toFixed(1)} before, ${machine.loadAfter.toFixed(1)} after; ` +
+    `${config.repeats} repeats (Linux boot: ${config.bootRepeats}), medians`
+  );
+}
+
+function chartSubtitle({ machine, config }: BenchReport): string {
+  return (
+    `${machine.date}, ${machine.cpus} × ${machine.cpu}, load average ${machine.loadBefore.toFixed(1)}–` +
+    `${machine.loadAfter.toFixed(1)}; medians of ${config.repeats} repeats`
+  );
+}
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A bar chart of this project's ratio to QEMU (and to the C baseline for
+ * the exit round trips) per metric, with the line at 1.0. Green bars meet
+ * their goal, red ones do not, grey ones have none.
+ */
+export function svgChart(report: BenchReport): string {
+  const bars: { label: string; ratio: number; color: string }[] = [];
+  for (const m of report.metrics) {
+    const better = m.higherIsBetter ? 'higher is better' : 'lower is better';
+    const color = (against: 'qemu' | 'c') =>
+      m.goal?.against === against ? (m.goalOutcome?.met ? '#2e7d32' : '#c62828') : '#9e9e9e';
+    if (finite(m.vsQemu))
+      bars.push({ label: `${m.label} / QEMU (${better})`, ratio: m.vsQemu, color: color('qemu') });
+    if (finite(m.vsC)) bars.push({ label: `${m.label} / C (${better})`, ratio: m.vsC, color: color('c') });
+  }
+  const left = 440;
+  const width = 920;
+  const plot = width - left - 60;
+  const rowH = 24;
+  const top = 46;
+  const height = top + rowH * bars.length + 40;
+  const max = Math.max(2, ...bars.map((b) => b.ratio));
+  const x = (r: number) => left + (Math.min(r, max) / max) * plot;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">reference VMM relative to QEMU microvm and to a C baseline (1.0 = equal)</text>`,
+    `<text x="10" y="36" fill="#555">${escapeXml(chartSubtitle(report))}</text>`,
+  ];
+  bars.forEach((b, i) => {
+    const y = top + i * rowH;
+    parts.push(
+      `<text x="${left - 8}" y="${y + 16}" text-anchor="end">${escapeXml(b.label)}</text>`,
+      `<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(b.ratio) - left).toFixed(1)}" height="${rowH - 8}" fill="${b.color}"/>`,
+      `<text x="${(x(b.ratio) + 4).toFixed(1)}" y="${y + 16}">${b.ratio.toFixed(2)}</text>`,
+    );
+  });
+  const one = x(1).toFixed(1);
+  parts.push(
+    `<line x1="${one}" y1="${top}" x2="${one}" y2="${top + rowH * bars.length}" stroke="black" stroke-dasharray="4 3"/>`,
+    `<text x="${one}" y="${top + rowH * bars.length + 16}" text-anchor="middle">1.0</text>`,
+    '</svg>',
+  );
+  return `${parts.join('\n')}\n`;
+}
+
+export const README_START = '<!-- bench:results:start -->';
+export const README_END = '<!-- bench:results:end -->';
+
+/** The README with the text between its results markers replaced by the latest results. */
+export function updateReadme(readme: string, report: BenchReport): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start)
+    throw new RangeError(`the README has no ${README_START} … ${README_END} section`);
+  const goals = report.metrics.filter((m) => m.goalOutcome);
+  const met = goals.filter((m) => m.goalOutcome!.met).map((m) => m.label);
+  const missed = goals.filter((m) => !m.goalOutcome!.met).map((m) => m.label);
+  const body = [
+    README_START,
+    '',
+    `Latest run: ${machineLine(report.machine, report.config)}.`,
+    '',
+    markdownTable(report.metrics),
+    '',
+    `Goals met (${met.length} of ${goals.length}): ${met.join(', ') || 'none'}.`,
+    `Goals not met: ${missed.join(', ') || 'none'}.`,
+    ...(report.failures.length > 0
+      ? ['', `Runs that failed: ${report.failures.length} (see the JSON).`]
+      : []),
+    '',
+    README_END,
+  ].join('\n');
+  return readme.slice(0, start) + body + readme.slice(end + README_END.length);
+}
