@@ -79,6 +79,31 @@ export class InterruptLog {
   }
 }
 
+/** What the transport hands a block device's `activate`: `driver`'s queue over `memory`. */
+export function activationFor(
+  device: Block,
+  memory: GuestMemory,
+  driver: MockSplitQueue,
+  interrupts: InterruptLog,
+  ackedFeatures: bigint,
+): VirtioActivation {
+  const fail = (): never => {
+    throw new Error('the block device has no extra descriptors to poll and never changes its configuration');
+  };
+  return {
+    memory,
+    queues: [driver.createQueue()],
+    ackedFeatures,
+    interrupt: interrupts,
+    eventLoop: { add: fail, modify: fail, remove: fail },
+    config: {
+      length: device.configSpace.length,
+      read: (offset, length) => device.configSpace.slice(offset, offset + length),
+      write: fail,
+    },
+  };
+}
+
 /** What {@link BlockBench} sets up. */
 export interface BenchOptions extends BlockOptions {
   /** Image size in bytes; default 64 KiB. */
@@ -121,21 +146,7 @@ export class BlockBench {
 
   /** What the transport hands `activate`. */
   activation(ackedFeatures: bigint): VirtioActivation {
-    const fail = (): never => {
-      throw new Error('the block device has no extra descriptors to poll');
-    };
-    return {
-      memory: this.mem,
-      queues: [this.driver.createQueue()],
-      ackedFeatures,
-      interrupt: this.interrupts,
-      eventLoop: { add: fail, modify: fail, remove: fail },
-      config: {
-        length: this.device.configSpace.length,
-        read: (offset, length) => this.device.configSpace.slice(offset, offset + length),
-        write: fail,
-      },
-    };
+    return activationFor(this.device, this.mem, this.driver, this.interrupts, ackedFeatures);
   }
 
   /** Posts a chain of raw buffers. */
