@@ -7,20 +7,29 @@
 import { spawn } from 'node:child_process';
 import { type GuestKit, type GuestRunResult, guestRunParam, parseGuestRun } from '@tsvmm/guest-kit';
 
+export interface QemuRunOptions {
+  /** The kernel to boot: `kit.vmlinux` (PVH, the default) or `kit.bzImage`. */
+  readonly kernel?: string;
+  /** Stop QEMU as soon as the script's output is complete instead of waiting for the guest's reset. */
+  readonly stopAfterRun?: boolean;
+  /** Kill QEMU after this long. Default 5 minutes. */
+  readonly timeoutMs?: number;
+}
+
 export interface QemuRun {
   /** The script's output and exit status, or undefined if the frame never came. */
   readonly run: GuestRunResult | undefined;
   /** Everything the guest wrote to its serial console. */
   readonly console: string;
-  /** QEMU's exit status (0 after the guest's reset), or null if it was killed at the timeout. */
+  /** QEMU's exit status (0 after the guest's reset), or null if it was killed. */
   readonly exitCode: number | null;
   readonly seconds: number;
 }
 
-export function runInQemu(kit: GuestKit, script: string, timeoutMs = 300_000): Promise<QemuRun> {
+export function runInQemu(kit: GuestKit, script: string, options: QemuRunOptions = {}): Promise<QemuRun> {
   const args = [
     ...['-M', 'microvm,acpi=off', '-enable-kvm', '-cpu', 'host,-arch-capabilities', '-m', '128'],
-    ...['-nographic', '-no-reboot', '-kernel', kit.vmlinux, '-initrd', kit.initramfs],
+    ...['-nographic', '-no-reboot', '-kernel', options.kernel ?? kit.vmlinux, '-initrd', kit.initramfs],
     // The kit's rootfs as a read-only virtio-blk disk, and a virtio-rng.
     ...['-drive', `id=root,file=${kit.rootfs},format=raw,if=none,readonly=on`],
     ...['-device', 'virtio-blk-device,drive=root', '-device', 'virtio-rng-device'],
@@ -30,13 +39,13 @@ export function runInQemu(kit: GuestKit, script: string, timeoutMs = 300_000): P
   return new Promise((resolve, reject) => {
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let console = '';
-    qemu.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const collect = (chunk: string): void => {
       console += chunk;
-    });
-    qemu.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      console += chunk;
-    });
-    const timer = setTimeout(() => qemu.kill('SIGKILL'), timeoutMs);
+      if (options.stopAfterRun && parseGuestRun(console) !== undefined) qemu.kill('SIGKILL');
+    };
+    qemu.stdout.setEncoding('utf8').on('data', collect);
+    qemu.stderr.setEncoding('utf8').on('data', collect);
+    const timer = setTimeout(() => qemu.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     qemu.on('error', reject);
     qemu.on('close', (exitCode) => {
       clearTimeout(timer);
