@@ -125,9 +125,10 @@ function chartSubtitle({ machine, config }: BenchReport): string {
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
- * A bar chart of this project's ratio to QEMU (and to the C baseline for
- * the exit round trips) per metric, with the line at 1.0. Green bars meet
- * their goal, red ones do not, grey ones have none.
+ * A bar chart of this project's ratio to QEMU (and to the C baseline for the
+ * exit round trips) per metric, on a logarithmic axis centred on 1.0, so that
+ * half as fast and twice as fast are bars of the same length. Green bars
+ * meet their goal, red ones do not, grey ones have none.
  */
 export function svgChart(report: BenchReport): string {
   const bars: { label: string; ratio: number; color: string }[] = [];
@@ -140,33 +141,41 @@ export function svgChart(report: BenchReport): string {
     if (finite(m.vsC)) bars.push({ label: `${m.label} / C (${better})`, ratio: m.vsC, color: color('c') });
   }
   const left = 440;
-  const width = 920;
-  const plot = width - left - 60;
+  const width = 940;
   const rowH = 24;
   const top = 46;
-  const height = top + rowH * bars.length + 40;
-  const max = Math.max(2, ...bars.map((b) => b.ratio));
-  const x = (r: number) => left + (Math.min(r, max) / max) * plot;
+  const bottom = top + rowH * bars.length;
+  const height = bottom + 40;
+  const decades = 4; // the axis spans 2^-4 .. 2^4
+  const centre = left + (width - left - 20) / 2;
+  const half = (width - left - 60) / 2;
+  const x = (r: number) => centre + (Math.max(-decades, Math.min(decades, Math.log2(r))) / decades) * half;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">reference VMM relative to QEMU microvm and to a C baseline (1.0 = equal)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">reference VMM relative to QEMU microvm and to a C baseline (1.0 = equal, log scale)</text>`,
     `<text x="10" y="36" fill="#555">${escapeXml(chartSubtitle(report))}</text>`,
   ];
+  for (let e = -decades; e <= decades; e++) {
+    const tx = x(2 ** e).toFixed(1);
+    const label = e < 0 ? `1/${2 ** -e}` : String(2 ** e);
+    parts.push(
+      `<line x1="${tx}" y1="${top}" x2="${tx}" y2="${bottom}" stroke="${e === 0 ? 'black' : '#ddd'}"${e === 0 ? ' stroke-dasharray="4 3"' : ''}/>`,
+      `<text x="${tx}" y="${bottom + 16}" text-anchor="middle" fill="#555">${label}</text>`,
+    );
+  }
   bars.forEach((b, i) => {
     const y = top + i * rowH;
+    const end = x(b.ratio);
+    const from = Math.min(centre, end);
+    const labelX = end >= centre ? end + 4 : end - 4;
     parts.push(
       `<text x="${left - 8}" y="${y + 16}" text-anchor="end">${escapeXml(b.label)}</text>`,
-      `<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(b.ratio) - left).toFixed(1)}" height="${rowH - 8}" fill="${b.color}"/>`,
-      `<text x="${(x(b.ratio) + 4).toFixed(1)}" y="${y + 16}">${b.ratio.toFixed(2)}</text>`,
+      `<rect x="${from.toFixed(1)}" y="${y + 4}" width="${Math.max(1, Math.abs(end - centre)).toFixed(1)}" height="${rowH - 8}" fill="${b.color}"/>`,
+      `<text x="${labelX.toFixed(1)}" y="${y + 16}" text-anchor="${end >= centre ? 'start' : 'end'}">${b.ratio.toFixed(2)}</text>`,
     );
   });
-  const one = x(1).toFixed(1);
-  parts.push(
-    `<line x1="${one}" y1="${top}" x2="${one}" y2="${top + rowH * bars.length}" stroke="black" stroke-dasharray="4 3"/>`,
-    `<text x="${one}" y="${top + rowH * bars.length + 16}" text-anchor="middle">1.0</text>`,
-    '</svg>',
-  );
+  parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
 
