@@ -91,19 +91,32 @@ function num(x: number | undefined, digits: number): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** The results as a Markdown table (one row per metric). */
+/**
+ * The results as a Markdown table (one row per metric), its columns padded
+ * as the repository's formatter pads them, so that a README that carries it
+ * stays formatted.
+ */
 export function markdownTable(metrics: readonly MetricSummary[]): string {
-  const rows = [
-    '| metric | this VMM | QEMU | C baseline | this / QEMU | this / C | goal | met |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-  ];
-  for (const m of metrics) {
+  const header = ['metric', 'this VMM', 'QEMU', 'C baseline', 'this / QEMU', 'this / C', 'goal', 'met'];
+  const right = [false, true, true, true, true, true, false, false];
+  const rows = metrics.map((m) => {
     const g = m.goalOutcome;
-    rows.push(
-      `| ${m.label} (${m.unit}) | ${num(m.median.reference, m.digits)} | ${num(m.median.qemu, m.digits)} | ${num(m.median.c, m.digits)} | ${num(m.vsQemu, 2)} | ${num(m.vsC, 2)} | ${g ? g.text : '–'} | ${g ? (g.met ? 'yes' : '**no**') : '–'} |`,
-    );
-  }
-  return rows.join('\n');
+    return [
+      `${m.label} (${m.unit})`,
+      num(m.median.reference, m.digits),
+      num(m.median.qemu, m.digits),
+      num(m.median.c, m.digits),
+      num(m.vsQemu, 2),
+      num(m.vsC, 2),
+      g ? g.text : '–',
+      g ? (g.met ? 'yes' : '**no**') : '–',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 /** A one-line description of the machine and the run. */

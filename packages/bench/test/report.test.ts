@@ -58,8 +58,11 @@ describe('summarize', () => {
 });
 
 describe('the outputs', () => {
-  it('a Markdown row per metric, dashes where there is nothing', () => {
-    const table = markdownTable(report.metrics).split('\n');
+  it('a Markdown row per metric, dashes where there is nothing, columns padded to one width', () => {
+    const lines = markdownTable(report.metrics).split('\n');
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[1]).toMatch(/^\| -+ \| -+: \| -+: \| -+: \| -+: \| -+: \| -+ \| -+ \|$/);
+    const table = lines.map((l) => l.replace(/ +/g, ' '));
     expect(table[0]).toBe('| metric | this VMM | QEMU | C baseline | this / QEMU | this / C | goal | met |');
     expect(table).toContain(
       '| virtio-blk sequential read (MB/s) | 1,000 | 810 | – | 1.23 | – | ≥ 1.00× QEMU | yes |',
