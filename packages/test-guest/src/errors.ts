@@ -6,8 +6,6 @@ export type TestGuestErrorCode =
   | 'BUILD_FAILED'
   /** The VMM program could not be started. */
   | 'SPAWN_FAILED'
-  /** The VMM did not end within the run's time limit; it was killed. */
-  | 'RUN_TIMEOUT'
   /** The test network namespace, its TAP device or its peer could not be set up. */
   | 'NETWORK_SETUP_FAILED';
 

@@ -23,7 +23,7 @@ export {
   writePatternImage,
 } from './disk-image.js';
 export { TestGuestError, type TestGuestErrorCode } from './errors.js';
-export { createTestNetwork, TEST_NETWORK, type TestNetwork } from './network.js';
+export { createTestNetwork, TEST_NETWORK, type TestNetwork, type TestNetworkOptions } from './network.js';
 export { checkPayload, makePayload, type NetPeerStats } from './peer-protocol.js';
 export {
   type ConformanceCheck,

@@ -66,13 +66,24 @@ function fail(message: string, cause?: unknown): never {
   throw new TestGuestError('NETWORK_SETUP_FAILED', detail ? `${message}: ${detail}` : message, { cause });
 }
 
+/** Options of {@link createTestNetwork}. */
+export interface TestNetworkOptions {
+  /** The namespace's name (default `tsvmm-tg-<pid>-<n>`); it must not exist yet. */
+  readonly namespace?: string;
+}
+
 /**
  * Creates a test network and starts its peer.
- * @throws TestGuestError `NETWORK_SETUP_FAILED` (not root, no iproute2, no /dev/net/tun, the peer did not start).
+ * @throws TestGuestError `NETWORK_SETUP_FAILED` (not root, no iproute2, no /dev/net/tun, the namespace
+ * exists already, the peer did not start).
  */
-export async function createTestNetwork(): Promise<TestNetwork> {
+export async function createTestNetwork(options: TestNetworkOptions = {}): Promise<TestNetwork> {
   const n = TEST_NETWORK;
-  const namespace = `tsvmm-tg-${process.pid}-${counter++}`;
+  if (options.namespace !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(options.namespace))
+    throw new RangeError(
+      `namespace must be 1 to 64 letters, digits, '_', '.' or '-', got ${JSON.stringify(options.namespace)}`,
+    );
+  const namespace = options.namespace ?? `tsvmm-tg-${process.pid}-${counter++}`;
   if (!exitHook) {
     // A test that dies must not leave namespaces behind.
     process.once('exit', () => {
@@ -83,7 +94,10 @@ export async function createTestNetwork(): Promise<TestNetwork> {
   try {
     ip(['netns', 'add', namespace]);
   } catch (e) {
-    fail(`cannot create network namespace ${namespace} (root and iproute2 are needed)`, e);
+    fail(
+      `cannot create network namespace ${namespace} (root and iproute2 are needed; the name must be new)`,
+      e,
+    );
   }
   open.add(namespace);
   let peer: ChildProcessWithoutNullStreams | undefined;

@@ -62,6 +62,8 @@ export interface GuestRunOptions {
   readonly rng?: boolean;
   /** Run the VMM inside this network namespace (`ip netns exec`), where its TAP device is. */
   readonly netns?: string;
+  /** The QEMU program (default `qemu-system-x86_64` from the PATH). */
+  readonly qemu?: string;
   /** More arguments for the VMM program, after the ones the run makes (QEMU: later options win). */
   readonly extraArgs?: readonly string[];
   /** Kill the VMM after this long (default 120 s). */
@@ -156,7 +158,7 @@ export function qemuArgs(options: GuestRunOptions): string[] {
 export function vmmCommand(options: GuestRunOptions): string[] {
   const command =
     options.vmm === 'qemu'
-      ? [QEMU_BIN, ...qemuArgs(options)]
+      ? [options.qemu ?? QEMU_BIN, ...qemuArgs(options)]
       : [process.execPath, REFERENCE_VMM_BIN, ...referenceVmmArgs(options)];
   command.push(...(options.extraArgs ?? []));
   return options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command];

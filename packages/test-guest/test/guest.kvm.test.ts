@@ -29,6 +29,22 @@ function disk(vmm: VmmKind, name: string): string {
   return path;
 }
 
+describe('runGuest', () => {
+  it('SPAWN_FAILED when the VMM program is not there', async () => {
+    await expect(
+      runGuest({ vmm: 'qemu', qemu: '/nonexistent/qemu', cmdline: 'tg.work=pio' }),
+    ).rejects.toMatchObject({
+      name: 'TestGuestError',
+      code: 'SPAWN_FAILED',
+    });
+  });
+
+  it('refuses a VMM it does not know and a bad memory size, before starting anything', () => {
+    expect(() => runGuest({ vmm: 'firecracker' as 'qemu', cmdline: '' })).toThrow(RangeError);
+    expect(() => runGuest({ vmm: 'qemu', cmdline: '', memoryMiB: 8 })).toThrow(RangeError);
+  });
+});
+
 describe.skipIf(!kvmAvailable)('conformance checks against a legacy device', () => {
   it('fail: QEMU’s default virtio-mmio is version 1', async () => {
     const run = await runGuest({

@@ -70,4 +70,17 @@ describe.skipIf(!root)('createTestNetwork', () => {
     expect(names()).not.toContain(net.namespace);
     await net.close(); // twice is fine
   });
+
+  it('NETWORK_SETUP_FAILED for a namespace that exists, which it leaves alone', async () => {
+    await using first = await createTestNetwork({ namespace: `tsvmm-tg-dup-${process.pid}` });
+    await expect(createTestNetwork({ namespace: first.namespace })).rejects.toMatchObject({
+      name: 'TestGuestError',
+      code: 'NETWORK_SETUP_FAILED',
+    });
+    expect(await first.peerStats()).toMatchObject({ bad: 0 }); // the first one's peer still answers
+  });
+
+  it('refuses a namespace name ip would not take, before running anything', async () => {
+    await expect(createTestNetwork({ namespace: 'a b' })).rejects.toThrow(RangeError);
+  });
 });
