@@ -113,30 +113,16 @@ pml4:
   .quad pdpt + (PTE_P | PTE_W | PTE_U)
   .fill 511, 8, 0
 pdpt:
-  .quad pd0 + (PTE_P | PTE_W | PTE_U)
-  .quad pd1 + (PTE_P | PTE_W | PTE_U)
-  .quad pd2 + (PTE_P | PTE_W | PTE_U)
-  .quad pd3 + (PTE_P | PTE_W | PTE_U)
+  .quad pd + (PTE_P | PTE_W | PTE_U)
+  .quad pd + 0x1000 + (PTE_P | PTE_W | PTE_U)
+  .quad pd + 0x2000 + (PTE_P | PTE_W | PTE_U)
+  .quad pd + 0x3000 + (PTE_P | PTE_W | PTE_U)
   .fill 508, 8, 0
-pd0:
+/* Four page directories back to back, 2048 entries: the first 2 MiB through pt0, then 2 MiB pages. */
+pd:
   .quad pt0 + (PTE_P | PTE_W | PTE_U)
   i = 1
-  .rept 511
-  .quad (i << 21) | (PTE_P | PTE_W | PTE_U | PTE_PS)
-  i = i + 1
-  .endr
-pd1:
-  .rept 512
-  .quad (i << 21) | (PTE_P | PTE_W | PTE_U | PTE_PS)
-  i = i + 1
-  .endr
-pd2:
-  .rept 512
-  .quad (i << 21) | (PTE_P | PTE_W | PTE_U | PTE_PS)
-  i = i + 1
-  .endr
-pd3:
-  .rept 512
+  .rept 2047
   .quad (i << 21) | (PTE_P | PTE_W | PTE_U | PTE_PS)
   i = i + 1
   .endr

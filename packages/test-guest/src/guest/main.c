@@ -54,45 +54,51 @@ static bool need(u32 device_id, struct work_result *r) {
   return *ready;
 }
 
-static bool is(const struct work_name *w, const char *name) { return str_eq(w->name, w->len, name); }
+static void run_conformance(struct work_result *r) {
+  (void)r;
+  conformance_run(&cfg, devices, device_count);
+  blk_ready = net_ready = rng_ready = false; /* the checks leave every device reset */
+}
+static void run_blk_read(struct work_result *r) { work_blk_read(&cfg, &blk, r); }
+static void run_blk_write(struct work_result *r) { work_blk_write(&cfg, &blk, r); }
+static void run_blk_rand(struct work_result *r) { work_blk_rand(&cfg, &blk, r); }
+static void run_net_tx(struct work_result *r) { work_net_tx(&cfg, &net, r); }
+static void run_net_rx(struct work_result *r) { work_net_rx(&cfg, &net, r); }
+static void run_rng(struct work_result *r) { work_rng(&cfg, &rng, r); }
+static void run_pio(struct work_result *r) { work_pio(&cfg, r); }
+static void run_mmio(struct work_result *r) { work_mmio(&cfg, r); }
+static void run_idle(struct work_result *r) { work_idle(&cfg, r); }
+
+/* Every workload: its name on the command line, the device it needs (0: none), and what runs it. */
+static const struct {
+  const char *name;
+  u32 device_id;
+  void (*run)(struct work_result *r);
+} workloads[] = {
+    {"conformance", 0, run_conformance},
+    {"blk-read", VIRTIO_ID_BLOCK, run_blk_read},
+    {"blk-write", VIRTIO_ID_BLOCK, run_blk_write},
+    {"blk-rand", VIRTIO_ID_BLOCK, run_blk_rand},
+    {"net-tx", VIRTIO_ID_NET, run_net_tx},
+    {"net-rx", VIRTIO_ID_NET, run_net_rx},
+    {"rng", VIRTIO_ID_RNG, run_rng},
+    {"pio", 0, run_pio},
+    {"mmio", 0, run_mmio},
+    {"idle", 0, run_idle},
+};
 
 static void run(const struct work_name *w) {
-  static const char *const names[] = {"conformance", "blk-read", "blk-write", "blk-rand", "net-tx",
-                                      "net-rx",      "rng",      "pio",       "mmio",     "idle"};
-  const char *name = NULL;
-  for (usize i = 0; i < ARRAY_SIZE(names); i++)
-    if (is(w, names[i])) name = names[i];
-  if (!name) {
-    fail_setup("unknown workload: ", w->name, w->len);
+  for (usize i = 0; i < ARRAY_SIZE(workloads); i++) {
+    if (!str_eq(w->name, w->len, workloads[i].name)) continue;
+    struct work_result *r = result_begin(workloads[i].name);
+    if (!r) {
+      result_error("too many workloads");
+      return;
+    }
+    if (workloads[i].device_id == 0 || need(workloads[i].device_id, r)) workloads[i].run(r);
     return;
   }
-  struct work_result *r = result_begin(name);
-  if (!r) {
-    result_error("too many workloads");
-    return;
-  }
-  if (is(w, "conformance")) {
-    conformance_run(&cfg, devices, device_count);
-    blk_ready = net_ready = rng_ready = false; /* the checks leave every device reset */
-  } else if (is(w, "blk-read")) {
-    if (need(VIRTIO_ID_BLOCK, r)) work_blk_read(&cfg, &blk, r);
-  } else if (is(w, "blk-write")) {
-    if (need(VIRTIO_ID_BLOCK, r)) work_blk_write(&cfg, &blk, r);
-  } else if (is(w, "blk-rand")) {
-    if (need(VIRTIO_ID_BLOCK, r)) work_blk_rand(&cfg, &blk, r);
-  } else if (is(w, "net-tx")) {
-    if (need(VIRTIO_ID_NET, r)) work_net_tx(&cfg, &net, r);
-  } else if (is(w, "net-rx")) {
-    if (need(VIRTIO_ID_NET, r)) work_net_rx(&cfg, &net, r);
-  } else if (is(w, "rng")) {
-    if (need(VIRTIO_ID_RNG, r)) work_rng(&cfg, &rng, r);
-  } else if (is(w, "pio")) {
-    work_pio(&cfg, r);
-  } else if (is(w, "mmio")) {
-    work_mmio(&cfg, r);
-  } else {
-    work_idle(&cfg, r);
-  }
+  fail_setup("unknown workload: ", w->name, w->len);
 }
 
 void user_main(const struct hvm_start_info *start_info) {

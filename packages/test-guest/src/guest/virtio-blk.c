@@ -15,11 +15,7 @@ bool virtio_blk_init(struct virtio_blk *blk, struct virtio_mmio_dev *dev, u16 qu
   if (dev->features & (1ULL << VIRTIO_BLK_F_SIZE_MAX)) blk->size_max = virtio_mmio_config32(dev, CONFIG_SIZE_MAX);
   if (dev->features & (1ULL << VIRTIO_BLK_F_SEG_MAX)) blk->seg_max = virtio_mmio_config32(dev, CONFIG_SEG_MAX);
   blk->read_only = (dev->features & (1ULL << VIRTIO_BLK_F_RO)) != 0;
-  u32 max = virtio_mmio_queue_max(dev, 0);
-  if (max == 0) return false;
-  u16 size = queue_size;
-  while (size > max) size >>= 1;
-  if (!virtq_init(&blk->vq, dev, 0, size)) return false;
+  if (!virtq_setup(&blk->vq, dev, 0, queue_size)) return false;
   virtio_mmio_add_status(dev, VIRTIO_STATUS_DRIVER_OK);
   return true;
 }

@@ -12,14 +12,8 @@ bool virtio_net_init(struct virtio_net *net, struct virtio_mmio_dev *dev, u16 qu
     for (int i = 0; i < 6; i++) net->mac[i] = virtio_mmio_config8(dev, CONFIG_MAC + (u32)i);
     net->has_mac = true;
   }
-  struct virtq *queues[2] = {&net->rx, &net->tx};
-  for (u32 q = 0; q < 2; q++) {
-    u32 max = virtio_mmio_queue_max(dev, q);
-    if (max == 0) return false;
-    u16 size = queue_size;
-    while (size > max) size >>= 1;
-    if (!virtq_init(queues[q], dev, q, size)) return false;
-  }
+  if (!virtq_setup(&net->rx, dev, VIRTIO_NET_RX, queue_size) || !virtq_setup(&net->tx, dev, VIRTIO_NET_TX, queue_size))
+    return false;
   net->rx_buffers = mem_alloc(sizeof(struct net_buffer) * net->rx.size, PAGE_SIZE);
   net->tx_buffers = mem_alloc(sizeof(struct net_buffer) * net->tx.size, PAGE_SIZE);
   net->tx_free = mem_alloc(sizeof(struct net_buffer *) * net->tx.size, 8);

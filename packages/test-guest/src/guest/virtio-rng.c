@@ -5,11 +5,7 @@ bool virtio_rng_init(struct virtio_rng *rng, struct virtio_mmio_dev *dev, u16 qu
   memset(rng, 0, sizeof *rng);
   rng->dev = dev;
   if (!virtio_mmio_negotiate(dev, 1ULL << VIRTIO_F_VERSION_1, 1ULL << VIRTIO_F_VERSION_1)) return false;
-  u32 max = virtio_mmio_queue_max(dev, 0);
-  if (max == 0) return false;
-  u16 size = queue_size;
-  while (size > max) size >>= 1;
-  if (!virtq_init(&rng->vq, dev, 0, size)) return false;
+  if (!virtq_setup(&rng->vq, dev, 0, queue_size)) return false;
   virtio_mmio_add_status(dev, VIRTIO_STATUS_DRIVER_OK);
   return true;
 }

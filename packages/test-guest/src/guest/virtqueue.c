@@ -23,6 +23,13 @@ bool virtq_init(struct virtq *vq, struct virtio_mmio_dev *dev, u32 index, u16 si
   return true;
 }
 
+bool virtq_setup(struct virtq *vq, struct virtio_mmio_dev *dev, u32 index, u16 wanted) {
+  u32 max = virtio_mmio_queue_max(dev, index);
+  u16 size = 1;
+  while ((u32)size * 2 <= max && size * 2 <= wanted) size = (u16)(size * 2);
+  return max > 0 && virtq_init(vq, dev, index, size);
+}
+
 bool virtq_add(struct virtq *vq, const struct virtq_buf *bufs, u32 count, void *token) {
   if (count == 0 || count > vq->num_free || token == NULL) return false;
   u16 head = vq->free_head, at = head;

@@ -74,6 +74,11 @@ struct virtq {
  * suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT): completions are polled.
  */
 bool virtq_init(struct virtq *vq, struct virtio_mmio_dev *dev, u32 index, u16 size);
+/*
+ * virtq_init() with the largest power of two no larger than both `wanted`
+ * and the device's QueueNumMax; false if the queue does not exist (max 0).
+ */
+bool virtq_setup(struct virtq *vq, struct virtio_mmio_dev *dev, u32 index, u16 wanted);
 /* Adds one chain and makes it available; false when fewer than `count` descriptors are free. */
 bool virtq_add(struct virtq *vq, const struct virtq_buf *bufs, u32 count, void *token);
 /* Notifies the device of new buffers unless it asked not to be. */
