@@ -21,12 +21,11 @@
  */
 
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC, type VirtQueue } from '@tsvmm/virtio-queue';
-import type { GuestMemory } from '@tsvmm/vm-memory';
 import { EPOLLET, EPOLLIN, EPOLLOUT } from '@tsvmm/vmm-sys-util';
 import { VIRTIO_F_VERSION_1, VIRTIO_ID_NET } from '../constants.js';
 import type { VirtioActivation, VirtioDevice, VirtioDeviceInfo } from '../device.js';
 import { VirtioDevicesError } from '../errors.js';
-import { type NetQueueContext, popChain, returnChain } from './chains.js';
+import { NetQueue } from './chains.js';
 import { encodeNetConfig, VIRTIO_NET_CONFIG } from './config-space.js';
 import {
   NET_QUEUE_MAX_SIZE,
@@ -98,10 +97,10 @@ export interface NetOptions {
 
 interface Active {
   readonly activation: VirtioActivation;
+  /** The receive path; none if the driver did not set its queue ready. */
   readonly rx: NetRx | undefined;
+  /** The transmit path; none if the driver did not set its queue ready. */
   readonly tx: NetTx | undefined;
-  readonly rxQueue: VirtQueue | undefined;
-  readonly txQueue: VirtQueue | undefined;
   /** Whether the TAP descriptor is in the event loop. */
   polling: boolean;
 }
@@ -159,19 +158,12 @@ export class Net implements VirtioDevice {
     const txQueue = queues[NET_TX_QUEUE];
     if (rxQueue === undefined || txQueue === undefined)
       throw new RangeError('a network device needs its receive and transmit queues');
-    const ctx = (queue: VirtQueue): NetQueueContext => ({
-      queue,
-      memory,
-      tap: this.tap,
-      metrics: this.metrics,
-      fault: (fault, detail) => this.#fault(fault, detail),
-    });
+    const queue = (q: VirtQueue) =>
+      new NetQueue(q, memory, this.tap, this.metrics, (fault, detail) => this.#fault(fault, detail));
     const active: Active = {
       activation,
-      rx: rxQueue.ready ? new NetRx(ctx(rxQueue)) : undefined,
-      tx: txQueue.ready ? new NetTx(ctx(txQueue)) : undefined,
-      rxQueue: rxQueue.ready ? rxQueue : undefined,
-      txQueue: txQueue.ready ? txQueue : undefined,
+      rx: rxQueue.ready ? new NetRx(queue(rxQueue)) : undefined,
+      tx: txQueue.ready ? new NetTx(queue(txQueue)) : undefined,
       polling: false,
     };
     this.#active = active;
@@ -208,38 +200,26 @@ export class Net implements VirtioDevice {
 
   #serve(queueIndex: number): void {
     const active = this.#active!;
-    const rx = queueIndex === NET_RX_QUEUE;
-    const queue = rx ? active.rxQueue : active.txQueue;
-    if (queue === undefined) return;
-    let used: number;
+    const path = queueIndex === NET_RX_QUEUE ? active.rx : active.tx;
+    if (path === undefined) return;
+    const before = [active.rx?.queue.returned ?? 0, active.tx?.queue.returned ?? 0];
     try {
-      if (this.#failed) used = rx ? 0 : this.#dropAll(active.activation.memory, queue);
-      else used = rx ? active.rx!.process() : active.tx!.process();
+      if (!this.#failed) path.process();
+      else if (path === active.tx) active.tx.dropAll();
     } catch (err) {
       if (!(err instanceof VirtioDevicesError && err.code === 'BACKEND_IO')) throw err;
       this.#tapFailed(active, err);
-      used = rx ? 0 : this.#dropAll(active.activation.memory, queue);
     }
-    if (used > 0 && queue.needsNotification(active.activation.memory)) {
+    // Both queues: a TAP failure found on the receive path returns the transmit chains too.
+    for (const [index, p] of [active.rx, active.tx].entries()) {
+      if (p === undefined || p.queue.returned === before[index]) continue;
+      if (!p.queue.queue.needsNotification(p.queue.memory)) continue;
       this.metrics.interrupts++;
-      active.activation.interrupt.signalUsedQueue(queueIndex);
+      active.activation.interrupt.signalUsedQueue(index);
     }
   }
 
-  /** With the link down: returns every transmit chain unsent. */
-  #dropAll(memory: GuestMemory, queue: VirtQueue): number {
-    const ctx = { queue, memory, tap: this.tap, metrics: this.metrics, fault: this.#fault.bind(this) };
-    let used = 0;
-    for (;;) {
-      const [chain, returned] = popChain(ctx);
-      used += returned;
-      if (chain === undefined) return used;
-      this.metrics.txLinkDown++;
-      if (returnChain(queue, memory, chain.headIndex, 0)) used++;
-    }
-  }
-
-  /** The TAP failed: stop waiting on it, take the link down, tell the driver. */
+  /** The TAP failed: stop waiting on it, take the link down, tell the driver, return what waits to be sent. */
   #tapFailed(active: Active, err: VirtioDevicesError): void {
     this.#failed = true;
     this.metrics.backendErrors++;
@@ -247,9 +227,11 @@ export class Net implements VirtioDevice {
       active.activation.eventLoop.remove(this.tap.fd);
       active.polling = false;
     }
-    active.activation.config.write(VIRTIO_NET_CONFIG.status, new Uint8Array(2));
-    active.activation.interrupt.signalConfigChange();
+    const { config, interrupt } = active.activation;
+    config.write(VIRTIO_NET_CONFIG.status, new Uint8Array(2));
+    interrupt.signalConfigChange();
     this.#log(`virtio-net ${this.tap.name}: the link is down for good: ${err.message}`);
+    active.tx?.dropAll();
   }
 
   /** Counts a fault, and reports the first of each kind. */

@@ -19,7 +19,7 @@
  * is dropped and counted (`RX_FRAME_TOO_LONG`) and its chain takes the next one.
  */
 import type { DescriptorChain } from '@tsvmm/virtio-queue';
-import { type NetQueueContext, popChain, returnChain } from './chains.js';
+import type { NetQueue } from './chains.js';
 import { IOV_MAX, VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_NUM_BUFFERS } from './constants.js';
 
 /**
@@ -36,7 +36,7 @@ RX_HEADER[VIRTIO_NET_HDR_NUM_BUFFERS] = 1;
 
 /** The receive queue of a network device; see the module comment. */
 export class NetRx {
-  readonly #ctx: NetQueueContext;
+  readonly #ctx: NetQueue;
   /** The chain the next frame goes into, popped but not yet used. */
   #chain: DescriptorChain | undefined;
   /** Views of its writable buffers, in order, then {@link SPARE}. */
@@ -44,37 +44,41 @@ export class NetRx {
   /** Their total length. */
   #capacity = 0;
 
-  constructor(ctx: NetQueueContext) {
-    this.#ctx = ctx;
+  /** A receive path over `queue`. */
+  constructor(queue: NetQueue) {
+    this.#ctx = queue;
+  }
+
+  /** The queue it serves. */
+  get queue(): NetQueue {
+    return this.#ctx;
   }
 
   /**
    * Reads frames into receive buffers until the TAP has none left or the
-   * driver has no buffer left. Returns how many chains went back to the
-   * driver (frames, and malformed chains with length 0).
+   * driver has no buffer left; chains go back through the queue (frames, and
+   * malformed chains with length 0).
    * @throws VirtioQueueError when the ring is unusable; VirtioDevicesError `BACKEND_IO` when the TAP fails.
    */
-  process(): number {
+  process(): void {
     const { queue, memory, tap, metrics } = this.#ctx;
-    let used = 0;
     queue.disableNotification(memory);
     for (;;) {
       if (this.#chain === undefined) {
-        const [chain, returned] = popChain(this.#ctx);
-        used += returned;
+        const chain = this.#ctx.pop();
         if (chain === undefined) {
           // Ask for a notification when buffers come; if some came meanwhile, go on.
           if (queue.enableNotification(memory)) continue;
           metrics.rxNoBuffers++;
-          return used;
+          return;
         }
         if (!this.#take(chain)) {
-          if (returnChain(queue, memory, chain.headIndex, 0)) used++;
+          this.#ctx.give(chain.headIndex, 0);
           continue;
         }
       }
       const n = tap.read(this.#views);
-      if (n === undefined) return used; // nothing queued: the chain waits for the next frame
+      if (n === undefined) return; // nothing queued: the chain waits for the next frame
       if (n > this.#capacity) {
         this.#ctx.fault(
           'RX_FRAME_TOO_LONG',
@@ -85,10 +89,9 @@ export class NetRx {
       const chain = this.#chain!;
       this.#finish(chain, n);
       this.#chain = undefined;
-      queue.addUsed(memory, chain.headIndex, n);
+      this.#ctx.give(chain.headIndex, n);
       metrics.rxFrames++;
       metrics.rxBytes += n - VIRTIO_NET_HDR_LEN;
-      used++;
     }
   }
 

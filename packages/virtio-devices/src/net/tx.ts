@@ -15,7 +15,7 @@
 import { constants as osConstants } from 'node:os';
 import { SysError } from '@tsvmm/vmm-sys-util';
 import { VirtioDevicesError } from '../errors.js';
-import { type NetQueueContext, popChain, returnChain } from './chains.js';
+import type { NetQueue } from './chains.js';
 import { ETH_HLEN, IOV_MAX, NET_MAX_FRAME, VIRTIO_NET_HDR_LEN } from './constants.js';
 import type { NetFault } from './metrics.js';
 
@@ -28,11 +28,17 @@ const TX_HEADER = new Uint8Array(VIRTIO_NET_HDR_LEN);
 
 /** The transmit queue of a network device; see the module comment. */
 export class NetTx {
-  readonly #ctx: NetQueueContext;
+  readonly #ctx: NetQueue;
   #waiting = false;
 
-  constructor(ctx: NetQueueContext) {
-    this.#ctx = ctx;
+  /** A transmit path over `queue`. */
+  constructor(queue: NetQueue) {
+    this.#ctx = queue;
+  }
+
+  /** The queue it serves. */
+  get queue(): NetQueue {
+    return this.#ctx;
   }
 
   /** Whether a frame waits for the TAP to become writable. */
@@ -42,21 +48,19 @@ export class NetTx {
 
   /**
    * Writes every available frame to the TAP, until the ring is empty or the
-   * TAP is full. Returns how many chains went back to the driver.
+   * TAP is full; each chain goes back through the queue with length 0.
    * @throws VirtioQueueError when the ring is unusable; VirtioDevicesError
    *   `BACKEND_IO` when the TAP fails (the frame's chain is put back first).
    */
-  process(): number {
+  process(): void {
     const { queue, memory, metrics } = this.#ctx;
     this.#waiting = false;
-    let used = 0;
     queue.disableNotification(memory);
     for (;;) {
-      const [chain, returned] = popChain(this.#ctx);
-      used += returned;
+      const chain = this.#ctx.pop();
       if (chain === undefined) {
         if (queue.enableNotification(memory)) continue;
-        return used;
+        return;
       }
       const frameLen = chain.readableLength - VIRTIO_NET_HDR_LEN;
       let fault: NetFault | undefined;
@@ -75,7 +79,7 @@ export class NetTx {
             queue.undoPop();
             this.#waiting = true;
             metrics.txWaits++;
-            return used;
+            return;
           }
         }
       }
@@ -84,7 +88,15 @@ export class NetTx {
         metrics.txFrames++;
         metrics.txBytes += frameLen;
       }
-      if (returnChain(queue, memory, chain.headIndex, 0)) used++;
+      this.#ctx.give(chain.headIndex, 0);
+    }
+  }
+
+  /** With the link down for good: returns every available chain unsent (counted `txLinkDown`). */
+  dropAll(): void {
+    for (let chain = this.#ctx.pop(); chain !== undefined; chain = this.#ctx.pop()) {
+      this.#ctx.metrics.txLinkDown++;
+      this.#ctx.give(chain.headIndex, 0);
     }
   }
 

@@ -8,6 +8,7 @@
 import { VirtioQueueError, type VirtQueue } from '@tsvmm/virtio-queue';
 import { EPOLLOUT } from '@tsvmm/vmm-sys-util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeNetConfig } from '../../src/net/config-space.js';
 import { NET_MAX_FRAME } from '../../src/net/constants.js';
 import { Net, netDeviceInfo } from '../../src/net/device.js';
 import { Tap } from '../../src/net/tap.js';
@@ -20,7 +21,7 @@ import {
   type Received,
   type TestEventLoop,
 } from './harness.js';
-import { createNetns, GUEST_IP, nodeIn, PEER_IP, type TestNetns, tapName } from './netns.js';
+import { createNetns, GUEST_IP, ip, nodeIn, PEER_IP, type TestNetns, tapName } from './netns.js';
 
 const GUEST_MAC = '02:00:00:00:00:02';
 
@@ -115,6 +116,8 @@ describe('what the device offers', () => {
     expect(info.queueMaxSizes).toEqual([256, 256]);
     expect(info.availFeatures).toBe((1n << 5n) | (1n << 16n) | (1n << 28n) | (1n << 29n) | (1n << 32n));
     expect([...info.configSpace]).toEqual([0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 1, 0]);
+    expect([...encodeNetConfig(Uint8Array.of(2, 0, 0, 0, 0, 9), false)]).toEqual([2, 0, 0, 0, 0, 9, 0, 0]);
+    expect(() => encodeNetConfig(new Uint8Array(5), true)).toThrow(RangeError);
     expect(netDeviceInfo({ mac: Uint8Array.of(6, 0, 0, 0, 0, 1), queueSize: 1024 }).queueMaxSizes).toEqual([
       1024, 1024,
     ]);
@@ -392,6 +395,25 @@ describe('the TAP on the host side', () => {
     expect(replySeqs(receive(nic, loop, 1))).toEqual([2]);
   });
 
+  it('a TAP that fails on a write (EBADFD) takes the link down; that frame and the next are returned unsent', () => {
+    const faulty = new FaultyTap(tap);
+    const { net, nic, loop, interrupt, config } = setup({ backend: faulty });
+    faulty.faults.push(77); // EBADFD: the interface is gone
+    nic.send(ping(1));
+    nic.send(ping(2));
+    net.processQueue(1);
+    expect(net.linkUp).toBe(false);
+    expect(nic.tx.takeUsed()).toEqual([
+      { id: 0, len: 0 },
+      { id: 1, len: 0 },
+    ]);
+    expect(net.metrics).toMatchObject({ txFrames: 0, txLinkDown: 2, backendErrors: 1 });
+    expect(faulty.written).toBe(0);
+    expect(interrupt).toMatchObject({ used: [1], configChanges: 1 });
+    expect([...config.bytes.subarray(6, 8)]).toEqual([0, 0]);
+    expect(loop.handlers.size).toBe(0);
+  });
+
   it('when the interface is deleted, the link goes down for good and the driver is told', () => {
     const ns2 = createNetns();
     const gone = Tap.open(tapName(), { create: true });
@@ -399,6 +421,7 @@ describe('the TAP on the host side', () => {
       ns2.adopt(gone.name, GUEST_MAC);
       const { net, nic, loop, interrupt, config, logs, reset } = setup({ backend: gone });
       nic.postRx(2);
+      nic.send(ping(1)); // not yet notified when the TAP fails: returned unsent then
       expect(net.linkUp).toBe(true);
       ns2.exec('ip', 'link', 'del', gone.name);
       for (let i = 0; i < 10 && net.linkUp; i++) loop.run(20);
@@ -411,10 +434,12 @@ describe('the TAP on the host side', () => {
       expect(logs[0]).toMatch(
         /: the link is down for good: reading a frame from TAP .*: readv failed: EBADFD/,
       );
-      nic.send(ping(1));
-      net.processQueue(1);
       expect(nic.tx.takeUsed()).toEqual([{ id: 0, len: 0 }]);
-      expect(net.metrics.txLinkDown).toBe(1);
+      expect(interrupt.used).toEqual([1]);
+      nic.send(ping(2));
+      net.processQueue(1);
+      expect(nic.tx.takeUsed()).toEqual([{ id: 1, len: 0 }]);
+      expect(net.metrics).toMatchObject({ txLinkDown: 2, txFrames: 0 });
       // a reset and a new activation keep the link down and leave the TAP alone
       reset();
       const again = activated(net, new GuestNic());
@@ -428,6 +453,19 @@ describe('the TAP on the host side', () => {
 });
 
 describe('reset', () => {
+  it('close() closes the TAP: one the process created goes away', () => {
+    const name = tapName();
+    const net = new Net(Tap.open(name, { create: true }), { mac: GUEST_MAC });
+    const { loop } = activated(net, new GuestNic());
+    expect(loop.handlers.size).toBe(1);
+    net.close();
+    expect(net.active).toBe(false);
+    expect(net.tap.closed).toBe(true);
+    expect(ns.exec('cat', '/proc/net/dev')).not.toContain(name);
+    expect(ip('-j', 'link', 'show').includes(`"${name}"`)).toBe(false);
+    loop.handlers.clear(); // closing the descriptor took it out of the epoll set
+  });
+
   it('stops serving; a new activation serves new queues, and frames that waited in the TAP arrive', async () => {
     const first = setup();
     first.reset();
