@@ -21,7 +21,7 @@ import {
   type Received,
   type TestEventLoop,
 } from './harness.js';
-import { createNetns, GUEST_IP, ip, nodeIn, PEER_IP, type TestNetns, tapName } from './netns.js';
+import { createNetns, GUEST_IP, ip, nodeIn, PEER_IP, type TestNetns, tapInNetns, tapName } from './netns.js';
 
 const GUEST_MAC = '02:00:00:00:00:02';
 
@@ -31,10 +31,7 @@ let peerMac: string;
 const activations: Activated[] = [];
 
 beforeAll(() => {
-  ns = createNetns();
-  tap = Tap.open(tapName(), { create: true });
-  ns.adopt(tap.name, GUEST_MAC);
-  peerMac = JSON.parse(ns.exec('ip', '-j', 'link', 'show', tap.name))[0].address;
+  ({ ns, tap, peerMac } = tapInNetns(GUEST_MAC));
 });
 
 afterAll(() => {

@@ -8,15 +8,11 @@ import type { VirtQueue } from '@tsvmm/virtio-queue';
 import { MockSplitQueue } from '@tsvmm/virtio-queue/testing';
 import { type GuestMemory, GuestMemoryArrayBuffer } from '@tsvmm/vm-memory';
 import { Epoll, SysError } from '@tsvmm/vmm-sys-util';
-import type {
-  VirtioConfigSpace,
-  VirtioEventHandler,
-  VirtioEventLoop,
-  VirtioInterrupt,
-} from '../../src/device.js';
+import type { VirtioConfigSpace, VirtioEventHandler, VirtioEventLoop } from '../../src/device.js';
 import { VirtioDevicesError } from '../../src/errors.js';
 import type { Net } from '../../src/net/device.js';
 import { Tap } from '../../src/net/tap.js';
+import { RecordingInterrupt } from '../support/activation.js';
 
 /** An event loop over a real epoll, run by the test: {@link TestEventLoop.run} handles what is ready. */
 export class TestEventLoop implements VirtioEventLoop, Disposable {
@@ -40,18 +36,6 @@ export class TestEventLoop implements VirtioEventLoop, Disposable {
   }
   [Symbol.dispose](): void {
     this.epoll.close();
-  }
-}
-
-/** Records the interrupts a device raises. */
-export class TestInterrupt implements VirtioInterrupt {
-  readonly used: number[] = [];
-  configChanges = 0;
-  signalUsedQueue(queueIndex: number): void {
-    this.used.push(queueIndex);
-  }
-  signalConfigChange(): void {
-    this.configChanges++;
   }
 }
 
@@ -187,7 +171,7 @@ export class GuestNic {
 /** What {@link activate} set up. */
 export interface Activated extends Disposable {
   readonly loop: TestEventLoop;
-  readonly interrupt: TestInterrupt;
+  readonly interrupt: RecordingInterrupt;
   readonly config: TestConfigSpace;
   /** What the transport does when the driver resets the device: `net.reset()`, and its descriptors leave the loop. */
   reset(): void;
@@ -207,7 +191,7 @@ export interface NetDriver {
  */
 export function activate(net: Net, nic: NetDriver, queues?: VirtQueue[]): Activated {
   const loop = new TestEventLoop();
-  const interrupt = new TestInterrupt();
+  const interrupt = new RecordingInterrupt();
   const config = new TestConfigSpace(net.configSpace);
   net.activate({
     memory: nic.memory,

@@ -27,10 +27,10 @@ import { GuestMemoryArrayBuffer } from '@tsvmm/vm-memory';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Net } from '../../src/net/device.js';
-import { Tap } from '../../src/net/tap.js';
+import type { Tap } from '../../src/net/tap.js';
 import { echoRequest, parseFrame } from './frames.js';
 import { activate } from './harness.js';
-import { createNetns, GUEST_IP, PEER_IP, type TestNetns, tapName } from './netns.js';
+import { GUEST_IP, PEER_IP, type TestNetns, tapInNetns } from './netns.js';
 
 const RUNS = Number(process.env.VIRTIO_DEVICES_FUZZ_RUNS ?? 300);
 const TIMEOUT = Math.max(60_000, RUNS * 30);
@@ -45,10 +45,7 @@ let tap: Tap;
 let peerMac: string;
 
 beforeAll(() => {
-  ns = createNetns();
-  tap = Tap.open(tapName(), { create: true });
-  ns.adopt(tap.name, GUEST_MAC);
-  peerMac = JSON.parse(ns.exec('ip', '-j', 'link', 'show', tap.name))[0].address;
+  ({ ns, tap, peerMac } = tapInNetns(GUEST_MAC));
 });
 
 afterAll(() => {

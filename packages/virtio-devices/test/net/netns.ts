@@ -6,8 +6,10 @@
  * namespace: it has no other interface and no route out, and its addresses
  * are TEST-NET-1 (192.0.2.0/24, RFC 5737), never routed anywhere.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import { Tap } from '../../src/net/tap.js';
 
 /** The address of the host peer, inside the namespace. */
 export const PEER_IP = '192.0.2.1';
@@ -94,9 +96,50 @@ export function createNetns(): TestNetns {
   return ns;
 }
 
+/** What {@link tapInNetns} made. */
+export interface TapInNetns {
+  readonly ns: TestNetns;
+  /** Opened by this process (and created by it: it goes away when closed). */
+  readonly tap: Tap;
+  /** The MAC address of the TAP interface, the peer's. */
+  readonly peerMac: string;
+}
+
+/**
+ * A namespace of its own with a TAP this process creates and opens, moved
+ * in and given the peer's address, the guest's MAC a permanent neighbour.
+ * Close the TAP and remove the namespace afterwards.
+ */
+export function tapInNetns(guestMac: string): TapInNetns {
+  const ns = createNetns();
+  try {
+    const tap = Tap.open(tapName(), { create: true });
+    try {
+      ns.adopt(tap.name, guestMac);
+      const peerMac: string = JSON.parse(ns.exec('ip', '-j', 'link', 'show', tap.name))[0].address;
+      return { ns, tap, peerMac };
+    } catch (err) {
+      tap.close();
+      throw err;
+    }
+  } catch (err) {
+    ns.remove();
+    throw err;
+  }
+}
+
 /** A unique TAP name for this process: `tsvt<pid>n<n>` (at most 15 bytes). */
 export function tapName(): string {
   return `tsvt${process.pid % 1_000_000}n${counter++}`;
+}
+
+/** Starts a Node server script inside the namespace; resolves once it printed its first line (it listens). */
+export async function nodeServerIn(ns: TestNetns, script: string): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await once(child.stdout, 'data');
+  return child;
 }
 
 /**

@@ -4,15 +4,14 @@
  * server inside the namespace answers) in flight, refilling receive buffers
  * as Linux does, and every payload must come back exactly once and intact.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Net } from '../../src/net/device.js';
-import { Tap } from '../../src/net/tap.js';
+import type { Tap } from '../../src/net/tap.js';
 import { echoRequest, parseFrame, udpFrame } from './frames.js';
 import { activate, GuestNic } from './harness.js';
-import { createNetns, GUEST_IP, PEER_IP, type TestNetns, tapName } from './netns.js';
+import { GUEST_IP, nodeServerIn, PEER_IP, type TestNetns, tapInNetns } from './netns.js';
 
 const GUEST_MAC = '02:00:00:00:00:02';
 const ECHO_PORT = 7777;
@@ -27,25 +26,13 @@ let peerMac: string;
 let echo: ChildProcess | undefined;
 
 beforeAll(async () => {
-  ns = createNetns();
-  tap = Tap.open(tapName(), { create: true });
-  ns.adopt(tap.name, GUEST_MAC);
-  peerMac = JSON.parse(ns.exec('ip', '-j', 'link', 'show', tap.name))[0].address;
-  echo = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns.name,
-      process.execPath,
-      '-e',
-      `const s = require('node:dgram').createSocket('udp4');
-       s.on('message', (m, r) => s.send(m, r.port, r.address));
-       s.bind(${ECHO_PORT}, '${PEER_IP}', () => console.log('ready'));`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  ({ ns, tap, peerMac } = tapInNetns(GUEST_MAC));
+  echo = await nodeServerIn(
+    ns,
+    `const s = require('node:dgram').createSocket('udp4');
+     s.on('message', (m, r) => s.send(m, r.port, r.address));
+     s.bind(${ECHO_PORT}, '${PEER_IP}', () => console.log('ready'));`,
   );
-  await once(echo.stdout!, 'data');
 });
 
 afterAll(() => {
