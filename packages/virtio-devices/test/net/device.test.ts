@@ -284,7 +284,7 @@ describe('what the driver gets wrong is counted, answered and survived', () => {
     expect(net.metrics.txFrames).toBe(1);
     expect(logs).toHaveLength(4);
     expect(logs[0]).toMatch(
-      /^virtio-net tsvt\d+n\d+: TX_TOO_SHORT \(a 0-byte frame\); further ones are only counted$/,
+      /^virtio-net tsv\d+n\d+: TX_TOO_SHORT \(a 0-byte frame\); further ones are only counted$/,
     );
     expect(replySeqs(receive(nic, loop, 1))).toEqual([7]);
   });

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Tap } from '../../src/net/tap.js';
 
 /** The address of the host peer, inside the namespace. */
@@ -23,23 +23,37 @@ export function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Removes namespaces that earlier test processes made and did not remove (they were killed). */
-function removeStale(): void {
-  let names: string[];
+/** Whether process `pid` is alive. */
+function alive(pid: number): boolean {
   try {
-    names = readdirSync('/run/netns');
+    process.kill(pid, 0);
+    return true;
   } catch {
-    return;
+    return false;
   }
-  for (const name of names) {
+}
+
+/**
+ * Removes the namespaces, and the TAP interfaces in this one, that earlier
+ * test processes made and did not remove (they were killed): both carry the
+ * maker's pid in their names.
+ */
+let staleRemoved = false;
+function removeStale(): void {
+  if (staleRemoved) return;
+  staleRemoved = true;
+  let namespaces: string[] = [];
+  try {
+    namespaces = readdirSync('/run/netns');
+  } catch {
+    // no namespace at all yet
+  }
+  for (const name of namespaces) {
     const pid = Number(/^tsvmm-net-(\d+)-\d+$/.exec(name)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      ip('netns', 'del', name);
-    }
+    if (pid && !alive(pid)) ip('netns', 'del', name);
   }
+  for (const [, name, pid] of readFileSync('/proc/net/dev', 'utf8').matchAll(/^\s*(tsv(\d+)n\d+):/gm))
+    if (!alive(Number(pid))) ip('link', 'del', name!);
 }
 
 let counter = 0;
@@ -128,9 +142,10 @@ export function tapInNetns(guestMac: string): TapInNetns {
   }
 }
 
-/** A unique TAP name for this process: `tsvt<pid>n<n>` (at most 15 bytes). */
+/** A unique TAP name for this process: `tsv<pid>n<n>` (at most 15 bytes: a pid has at most 7 digits). */
 export function tapName(): string {
-  return `tsvt${process.pid % 1_000_000}n${counter++}`;
+  removeStale();
+  return `tsv${process.pid}n${counter++}`;
 }
 
 /** Starts a Node server script inside the namespace; resolves once it printed its first line (it listens). */
