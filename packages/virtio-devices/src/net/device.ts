@@ -107,9 +107,13 @@ interface Active {
 
 /** A virtio-net device; see the module comment. */
 export class Net implements VirtioDevice {
+  /** VIRTIO_ID_NET. */
   readonly deviceType: number;
+  /** The receive and the transmit queue's largest size. */
   readonly queueMaxSizes: readonly number[];
+  /** The features offered (see the module comment). */
   readonly availFeatures: bigint;
+  /** The initial configuration space: the MAC, link up. */
   readonly configSpace: Uint8Array;
   /** The backend. */
   readonly tap: Tap;
@@ -152,6 +156,11 @@ export class Net implements VirtioDevice {
     return !this.#failed;
   }
 
+  /**
+   * The driver set DRIVER_OK: serve the queues it set ready and wait on the
+   * TAP (unless the TAP has failed: the link then stays down).
+   * @throws RangeError if `activation` lacks either queue.
+   */
   activate(activation: VirtioActivation): void {
     const { queues, memory } = activation;
     const rxQueue = queues[NET_RX_QUEUE];
@@ -242,6 +251,7 @@ export class Net implements VirtioDevice {
     this.#log(`virtio-net ${this.tap.name}: ${fault} (${detail}); further ones are only counted`);
   }
 
+  /** The driver reset the device: stop serving; the TAP stays open and its frames wait in it. */
   reset(): void {
     // The transport's event loop removes the TAP descriptor it added for this device.
     this.#active = undefined;

@@ -158,7 +158,7 @@ export class Tap implements Disposable {
         throw new SysError(
           ENODEV,
           'ioctl(TUNSETIFF)',
-          `no TAP device named ${name} in this network namespace (pass create: true to create one)`,
+          `no TAP device named ${name} in this network namespace (make one with \`ip tuntap add dev ${name} mode tap\`, or open it with create: true)`,
         );
       }
       ioctlBuffer(fd, TUNSETVNETHDRSZ, Int32Array.of(VIRTIO_NET_HDR_LEN), 'TUNSETVNETHDRSZ');

@@ -86,7 +86,7 @@ describe('Tap.open', () => {
     const { errno, message } = openError(name);
     expect(errno).toBe(19);
     expect(message).toBe(
-      `cannot open TAP ${name}: ioctl(TUNSETIFF) failed: ENODEV (errno 19): no TAP device named ${name} in this network namespace (pass create: true to create one)`,
+      `cannot open TAP ${name}: ioctl(TUNSETIFF) failed: ENODEV (errno 19): no TAP device named ${name} in this network namespace (make one with \`ip tuntap add dev ${name} mode tap\`, or open it with create: true)`,
     );
     expect(link(name)).toBeUndefined();
   });
