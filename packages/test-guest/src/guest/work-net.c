@@ -4,8 +4,13 @@
 #include "workloads.h"
 
 #define TX_TIMEOUT_NS 5000000000ULL
-/* A window the peer has not finished within this long is written off as lost. */
-#define WINDOW_TIMEOUT_NS 500000000ULL
+/*
+ * A window the peer has not finished within this long is asked for again (the
+ * peer, a process on a busy host, may stall, or drop what it sends); after
+ * WINDOW_RETRIES more tries its missing packets count as lost.
+ */
+#define WINDOW_TIMEOUT_NS 1000000000ULL
+#define WINDOW_RETRIES 3
 #define WINDOWS_IN_FLIGHT 4
 
 static bool endpoints(const struct config *cfg, const struct virtio_net *net, struct udp_endpoints *ep,
@@ -78,10 +83,17 @@ void work_net_tx(const struct config *cfg, struct virtio_net *net, struct work_r
 }
 
 struct window {
-  u32 first, count, received;
+  u32 first, count, received, retries;
   u64 asked_ns;
   u64 seen[2]; /* which of up to 128 packets arrived */
 };
+
+/* Asks the peer for window `w` ("TGRQ first count size"); the packets it already has come again as duplicates. */
+static bool ask(struct virtio_net *net, const struct udp_endpoints *ep, struct window *w, u32 size, u32 *bad_len) {
+  u32 request[2] = {w->count, size};
+  w->asked_ns = clock_ns();
+  return send_packet(net, ep, "TGRQ", w->first, PAYLOAD_HEADER + sizeof request, request, 2, bad_len);
+}
 
 void work_net_rx(const struct config *cfg, struct virtio_net *net, struct work_result *r) {
   struct udp_endpoints ep;
@@ -98,9 +110,8 @@ void work_net_rx(const struct config *cfg, struct virtio_net *net, struct work_r
     while (open < WINDOWS_IN_FLIGHT && next_seq < cfg->net_count) {
       struct window *w = &windows[(oldest + open) % WINDOWS_IN_FLIGHT];
       u64 left = cfg->net_count - next_seq;
-      *w = (struct window){(u32)next_seq, left < window_size ? (u32)left : window_size, 0, clock_ns(), {0, 0}};
-      u32 request[2] = {w->count, size};
-      if (!send_packet(net, &ep, "TGRQ", w->first, PAYLOAD_HEADER + sizeof request, request, 2, &bad_len)) {
+      *w = (struct window){(u32)next_seq, left < window_size ? (u32)left : window_size, 0, 0, 0, {0, 0}};
+      if (!ask(net, &ep, w, size, &bad_len)) {
         result_fail(r, "could not send a request to the peer");
         goto out;
       }
@@ -140,6 +151,15 @@ void work_net_rx(const struct config *cfg, struct virtio_net *net, struct work_r
       struct window *w = &windows[oldest];
       bool late = clock_ns() - w->asked_ns > WINDOW_TIMEOUT_NS;
       if (w->received < w->count && !late) break;
+      if (w->received < w->count && w->retries < WINDOW_RETRIES) {
+        w->retries++;
+        if (!ask(net, &ep, w, size, &bad_len)) {
+          result_fail(r, "could not send a request to the peer");
+          goto out;
+        }
+        virtq_kick(&net->tx);
+        break;
+      }
       lost += w->count - w->received;
       done += w->count;
       oldest = (oldest + 1) % WINDOWS_IN_FLIGHT;
@@ -149,7 +169,15 @@ void work_net_rx(const struct config *cfg, struct virtio_net *net, struct work_r
 out:
   r->ns = t_last - t0;
   r->errors = lost;
-  if (lost) result_fail(r, "packets from the peer never arrived");
+  if (lost) {
+    char why[NOTE_SIZE];
+    struct strbuf sb = STRBUF(why);
+    sb_u64(&sb, lost);
+    sb_str(&sb, " packets from the peer never arrived (each window asked for ");
+    sb_u64(&sb, WINDOW_RETRIES + 1);
+    sb_str(&sb, " times)");
+    result_fail(r, why);
+  }
   if (bad_len) result_fail(r, "a transmit buffer came back with a non-zero used length");
   char note[NOTE_SIZE];
   struct strbuf sb = STRBUF(note);
