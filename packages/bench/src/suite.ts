@@ -152,8 +152,9 @@ export async function runSuite(config: BenchConfig, log: (line: string) => void)
           timeoutMs: 600_000,
         });
         if (run.ended !== 'done' || run.result?.status !== 'ok') {
+          const peer = JSON.stringify(await net.peerStats()); // cumulative: sends refused, bad packets
           failures.push(
-            `${describeFailure(who, run.result, run.console)} (ended: ${run.ended}) ${run.stderr.trim()}`,
+            `${describeFailure(who, run.result, run.console)} (ended: ${run.ended}; peer: ${peer}) ${run.stderr.trim()}`,
           );
         }
         for (const w of run.result?.results ?? []) if (w.ok) add(samples, w.work, vmm, workValue(w.work, w));
