@@ -3,37 +3,21 @@
  * the guest sees what was asked for; every way the guest ends is told apart.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { GUEST_BOOT_MARKER, guestRunParam, parseGuestRun } from '@tsvmm/guest-kit';
-import {
-  createVm,
-  DEFAULT_CMDLINE,
-  EXIT_STATUS,
-  finalizeConfig,
-  type VmConfig,
-  type VmExit,
-} from '@tsvmm/reference-vmm';
+import { DEFAULT_CMDLINE, EXIT_STATUS } from '@tsvmm/reference-vmm';
 import { describe, expect, it } from 'vitest';
-import { BOOT_TIMEOUT_MS, guestKit, kvmAvailable } from '../support.js';
+import { BOOT_TIMEOUT_MS, bootGuest, guestKit, kvmAvailable } from '../support.js';
 
-const BIN = fileURLToPath(
-  import.meta.resolve('@tsvmm/reference-vmm/package.json').replace('package.json', 'bin/reference-vmm.js'),
+const BIN = join(
+  dirname(createRequire(import.meta.url).resolve('@tsvmm/reference-vmm/package.json')),
+  'bin',
+  'reference-vmm.js',
 );
 
 /** The guest's script: the vCPUs and memory it sees. */
 const PROBE_SCRIPT = 'grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo';
-
-async function run(partial: Partial<VmConfig>): Promise<{ exit: VmExit; console: string }> {
-  const vm = await createVm(finalizeConfig({ kernel: '', ...partial } as VmConfig));
-  let console = '';
-  vm.console.output.on('data', (chunk: Buffer) => {
-    console += chunk.toString('latin1');
-  });
-  await vm.start();
-  const exit = await vm.wait();
-  await new Promise((resolve) => setTimeout(resolve, 100)); // let the console pipe drain
-  return { exit, console };
-}
 
 function seen(consoleText: string): { cpus: number; memTotalKiB: number } {
   const result = parseGuestRun(consoleText);
@@ -48,7 +32,7 @@ describe.skipIf(!kvmAvailable)('booting the guest kit', () => {
     timeout: BOOT_TIMEOUT_MS,
   }, async () => {
     const kit = await guestKit();
-    const { exit, console } = await run({
+    const { exit, console } = await bootGuest({
       kernel: kit.vmlinux,
       initrd: kit.initramfs,
       vcpus: 2,
@@ -105,7 +89,7 @@ describe.skipIf(!kvmAvailable)('booting the guest kit', () => {
 
   it('a bzImage through the 64-bit boot protocol', { timeout: BOOT_TIMEOUT_MS }, async () => {
     const kit = await guestKit();
-    const { exit, console } = await run({
+    const { exit, console } = await bootGuest({
       kernel: kit.bzImage,
       initrd: kit.initramfs,
       cmdline: `${DEFAULT_CMDLINE} tsvmm.end=poweroff ${guestRunParam('uname -m')}`,
@@ -119,7 +103,7 @@ describe.skipIf(!kvmAvailable)('booting the guest kit', () => {
     timeout: BOOT_TIMEOUT_MS,
   }, async () => {
     const kit = await guestKit();
-    const { exit, console } = await run({ kernel: kit.vmlinux, cmdline: DEFAULT_CMDLINE });
+    const { exit, console } = await bootGuest({ kernel: kit.vmlinux, cmdline: DEFAULT_CMDLINE });
     expect(console).toContain('Kernel panic - not syncing');
     expect(exit.reason).toBe('panic');
   });

@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GUEST_BOOT_MARKER, guestRunParam, parseGuestRun } from '@tsvmm/guest-kit';
-import { createVm, DEFAULT_CMDLINE, finalizeConfig, type VmConfig } from '@tsvmm/reference-vmm';
+import { DEFAULT_CMDLINE } from '@tsvmm/reference-vmm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BOOT_TIMEOUT_MS, guestKit, kvmAvailable } from '../support.js';
+import { BOOT_TIMEOUT_MS, bootGuest, guestKit, kvmAvailable } from '../support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvmm-blk-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,23 +51,15 @@ describe.skipIf(!kvmAvailable)('virtio-blk in the guest kit', () => {
     const ro = Uint8Array.from({ length: MIB + 300 }, (_, i) => (i * 131 + (i >> 9)) & 0xff);
     writeFileSync(roPath, ro);
 
-    const vm = await createVm(
-      finalizeConfig({
-        kernel: kit.vmlinux,
-        initrd: kit.initramfs,
-        drives: [
-          { id: 'rw', path: rwPath, readOnly: false, isRootDevice: false, serial: 'tsvmm-rw-disk' },
-          { id: 'ro', path: roPath, readOnly: true, isRootDevice: false, serial: '01234567890123456789' },
-        ],
-        cmdline: `${DEFAULT_CMDLINE} tsvmm.end=poweroff ${guestRunParam(SCRIPT)}`,
-      } as VmConfig),
-    );
-    let console = '';
-    vm.console.output.on('data', (chunk: Buffer) => {
-      console += chunk.toString('latin1');
+    const { vm, exit, console } = await bootGuest({
+      kernel: kit.vmlinux,
+      initrd: kit.initramfs,
+      drives: [
+        { id: 'rw', path: rwPath, readOnly: false, isRootDevice: false, serial: 'tsvmm-rw-disk' },
+        { id: 'ro', path: roPath, readOnly: true, isRootDevice: false, serial: '01234567890123456789' },
+      ],
+      cmdline: `${DEFAULT_CMDLINE} tsvmm.end=poweroff ${guestRunParam(SCRIPT)}`,
     });
-    await vm.start();
-    const exit = await vm.wait();
     expect(console).toContain(GUEST_BOOT_MARKER);
     const run = parseGuestRun(console);
     expect(run, console).toBeDefined();

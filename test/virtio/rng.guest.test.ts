@@ -5,9 +5,9 @@
  * ioeventfd, completions through an irqfd, the device on the I/O thread.
  */
 import { GUEST_BOOT_MARKER, guestRunParam, parseGuestRun } from '@tsvmm/guest-kit';
-import { createVm, DEFAULT_CMDLINE, finalizeConfig, type VmConfig } from '@tsvmm/reference-vmm';
+import { DEFAULT_CMDLINE } from '@tsvmm/reference-vmm';
 import { describe, expect, it } from 'vitest';
-import { BOOT_TIMEOUT_MS, guestKit, kvmAvailable } from '../support.js';
+import { BOOT_TIMEOUT_MS, bootGuest, guestKit, kvmAvailable } from '../support.js';
 
 // One process per line at most: every exec costs about a second of emulated guest kernel time.
 const SCRIPT = [
@@ -20,20 +20,12 @@ describe.skipIf(!kvmAvailable)('virtio-rng in the guest kit', () => {
     timeout: BOOT_TIMEOUT_MS,
   }, async () => {
     const kit = await guestKit();
-    const vm = await createVm(
-      finalizeConfig({
-        kernel: kit.vmlinux,
-        initrd: kit.initramfs,
-        rng: true,
-        cmdline: `${DEFAULT_CMDLINE} tsvmm.end=poweroff ${guestRunParam(SCRIPT)}`,
-      } as VmConfig),
-    );
-    let console = '';
-    vm.console.output.on('data', (chunk: Buffer) => {
-      console += chunk.toString('latin1');
+    const { vm, exit, console } = await bootGuest({
+      kernel: kit.vmlinux,
+      initrd: kit.initramfs,
+      rng: true,
+      cmdline: `${DEFAULT_CMDLINE} tsvmm.end=poweroff ${guestRunParam(SCRIPT)}`,
     });
-    await vm.start();
-    const exit = await vm.wait();
     expect(console).toContain(GUEST_BOOT_MARKER);
     const run = parseGuestRun(console);
     expect(run, console).toBeDefined();
