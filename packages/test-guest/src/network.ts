@@ -44,6 +44,9 @@ export const TEST_NETWORK = {
   port: 7777,
 } as const;
 
+/** How long the peer gets to end after its stdin closes. */
+const PEER_EXIT_MS = 2000;
+
 let counter = 0;
 const open = new Set<string>();
 let exitHook = false;
@@ -158,9 +161,17 @@ export async function createTestNetwork(options: TestNetworkOptions = {}): Promi
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
+      // The peer ends when its stdin does; one that does not is killed.
+      const kill = setTimeout(() => proc.kill('SIGKILL'), PEER_EXIT_MS);
+      proc.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
       proc.stdin.end();
-      if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        clearTimeout(kill);
+        resolve();
+      }
     }).then(() => deleteNamespace(namespace));
     return closed;
   };

@@ -56,6 +56,37 @@ describe.skipIf(!kvmAvailable || !root).each(VMMS)('net-tx and net-rx under %s',
   });
 });
 
+describe.skipIf(!kvmAvailable || !root)('net-rx when the peer never answers', () => {
+  it('asks for each window 4 times, then counts its packets lost', async () => {
+    await using net = await createTestNetwork();
+    const run = await runGuest({
+      vmm: 'reference',
+      cmdline: testGuestCmdline({
+        work: ['net-rx'],
+        // Nothing listens on this port in the namespace: the requests go unanswered.
+        net: {
+          ip: net.guestIp,
+          peer: net.hostIp,
+          peerMac: net.hostMac,
+          port: net.port + 1,
+          packets: 10,
+          window: 10,
+        },
+      }),
+      netns: net.namespace,
+      net: { tap: net.tap, mac: net.guestMac },
+    });
+    expect(run.result?.results[0]).toMatchObject({
+      work: 'net-rx',
+      ok: false,
+      ops: 0,
+      errors: 10,
+      note: '10 packets from the peer never arrived (each window asked for 4 times)',
+    });
+    expect(await net.peerStats()).toMatchObject({ requests: 0, bad: 0 });
+  });
+});
+
 describe.skipIf(!root)('createTestNetwork', () => {
   it('makes a namespace with the TAP device and removes it on close', async () => {
     const { execFileSync } = await import('node:child_process');
