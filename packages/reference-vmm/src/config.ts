@@ -28,6 +28,8 @@ export interface NetConfig {
   tap: string;
   /** The guest's MAC address, `aa:bb:cc:dd:ee:ff`. */
   mac?: string;
+  /** Create the TAP interface if it does not exist (it then lasts as long as the VM). */
+  create?: boolean;
 }
 
 /** A complete, validated VM configuration. */
@@ -89,8 +91,9 @@ export const USAGE = `usage: reference-vmm --kernel <path> [options]
   --boot <protocol>      elf | bzimage | pvh | auto (default auto: detected from the image)
   --disk <path>[,ro][,id=<serial>]
                          a virtio-blk disk (repeatable; the first may be the root device)
-  --net tap=<name>[,mac=<mac>]
-                         a virtio-net device on a TAP interface (repeatable)
+  --net tap=<name>[,mac=<mac>][,create]
+                         a virtio-net device on a TAP interface (repeatable); with create,
+                         the TAP is made if it does not exist and lasts as long as the VM
   --rng                  a virtio-rng device fed from the host's random source
   --config <file.json>   settings in Firecracker's --config-file shape (boot-source,
                          machine-config, drives, network-interfaces, entropy); flags override it
@@ -160,7 +163,7 @@ export function parseDiskFlag(spec: string, index: number): DriveConfig {
   return drive;
 }
 
-/** `--net tap=<name>[,mac=<mac>]` */
+/** `--net tap=<name>[,mac=<mac>][,create]` */
 export function parseNetFlag(spec: string, index: number): NetConfig {
   const net: Partial<NetConfig> = { id: `net${index}` };
   for (const opt of spec.split(',')) {
@@ -169,8 +172,12 @@ export function parseNetFlag(spec: string, index: number): NetConfig {
     const value = eq < 0 ? '' : opt.slice(eq + 1);
     if (key === 'tap' && value) net.tap = value;
     else if (key === 'mac' && value) net.mac = value;
+    else if (opt === 'create') net.create = true;
     else
-      fail('USAGE', `--net: unknown or empty option ${JSON.stringify(opt)} (known: tap=<name>, mac=<mac>)`);
+      fail(
+        'USAGE',
+        `--net: unknown or empty option ${JSON.stringify(opt)} (known: tap=<name>, mac=<mac>, create)`,
+      );
   }
   if (!net.tap) fail('USAGE', `--net needs tap=<name>, got ${JSON.stringify(spec)}`);
   return net as NetConfig;

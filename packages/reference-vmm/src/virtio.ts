@@ -88,7 +88,11 @@ export function openVirtioBackends(config: VmConfig): VirtioBackend[] {
     for (const n of config.net) {
       let spec: ReturnType<typeof netDeviceSpec>;
       try {
-        spec = netDeviceSpec({ tap: n.tap, ...(n.mac === undefined ? {} : { mac: n.mac }) });
+        spec = netDeviceSpec({
+          tap: n.tap,
+          ...(n.mac === undefined ? {} : { mac: n.mac }),
+          ...(n.create === true ? { create: true } : {}),
+        });
       } catch (e) {
         throw new VmmError(
           'NET',

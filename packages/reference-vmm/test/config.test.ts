@@ -91,6 +91,9 @@ describe('command line flags', () => {
       net: [{ id: 'net0', tap: 'tap0', mac: '02:00:00:00:00:01' }],
       rng: true,
     });
+    expect(run(['--kernel', kernel, '--net', 'tap=tsvmm0,create']).net).toEqual([
+      { id: 'net0', tap: 'tsvmm0', create: true },
+    ]);
   });
 
   it('print help and the default command line', () => {
