@@ -80,6 +80,25 @@ function elfWithoutNote(): Uint8Array {
   return image;
 }
 
+describe.skipIf(!kvmAvailable)('a guest with a disk', () => {
+  it('ends with exactly one line on stderr: no warnings from closing the image on the I/O thread', () => {
+    const disk = file('disk.img', new Uint8Array(1 << 20));
+    const r = run([
+      '--kernel',
+      file('hello', tinyKernel('hello\n', ENDINGS.poweroff)),
+      '--memory',
+      '16',
+      '--disk',
+      disk,
+    ]);
+    expect(r.stdout).toBe('hello\n');
+    expect(r.stderr).toBe(
+      'reference-vmm: the guest powered off (every vCPU halted with interrupts disabled)\n',
+    );
+    expect(r.status).toBe(0);
+  });
+});
+
 describe.skipIf(!kvmAvailable)('signals', () => {
   it.each([
     ['SIGTERM', 143],

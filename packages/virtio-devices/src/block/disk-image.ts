@@ -10,7 +10,7 @@
  * to the I/O worker.
  */
 import { closeSync, fdatasyncSync, fstatSync, openSync, readvSync, writevSync } from 'node:fs';
-import { SysError } from '@tsvmm/vmm-sys-util';
+import { close as closeFd, SysError } from '@tsvmm/vmm-sys-util';
 import { VirtioDevicesError } from '../errors.js';
 import { capacityOf } from './config-space.js';
 
@@ -215,11 +215,16 @@ export class DiskImage {
     }
   }
 
-  /** Closes the file descriptor (once; later calls do nothing). */
+  /**
+   * Closes the file descriptor (once; later calls do nothing). A plain
+   * close(2): the image is usually opened on the main thread and closed on
+   * the I/O thread, and Node's fs.closeSync warns about descriptors a worker
+   * did not open itself.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    closeSync(this.fd);
+    closeFd(this.fd);
   }
 
   #checkWritable(): void {
