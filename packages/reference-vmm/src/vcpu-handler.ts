@@ -63,7 +63,11 @@ export function setup(context: VcpuContext<VcpuHandlerData>): ExitHandler {
     process.stderr.write(`reference-vmm: vCPU ${data.id}: ${message}\n`);
   };
   attachLegacyDevices(io, data.legacy, {
-    output: consoleWriter(data.consoleFd, () => Atomics.store(control, CONTROL.panicSeen, 1)),
+    output: consoleWriter(
+      data.consoleFd,
+      () => Atomics.store(control, CONTROL.panicSeen, 1),
+      context.stopRequested,
+    ),
     onReset: () => {
       resetRequested = true;
     },

@@ -10,7 +10,6 @@
  * const exit = await vm.wait(); // { reason: 'poweroff', ... }
  * ```
  */
-import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { Cap, Kvm, type VcpuFd, VcpuThread, type VcpuThreadResult, type VmFd } from '@tsvmm/kvm-ioctls';
@@ -18,7 +17,7 @@ import type { VirtioMmioCounters } from '@tsvmm/virtio-devices';
 import { IoManager } from '@tsvmm/vm-device';
 import { GuestMemoryMmap } from '@tsvmm/vm-memory';
 import { configureVcpu, setupBootRegisters } from '@tsvmm/vm-vcpu-ref';
-import { EventFd, kickThread, pipe } from '@tsvmm/vmm-sys-util';
+import { close, EventFd, kickThread, pipe } from '@tsvmm/vmm-sys-util';
 import { type BootPlan, loadGuest } from './boot.js';
 import type { VmConfig } from './config.js';
 import { CONTROL, createControl, PROBE } from './control.js';
@@ -286,7 +285,7 @@ function build(config: VmConfig, options: VmOptions, cleanups: (() => void)[], c
 
 function closeQuietly(fd: number): void {
   try {
-    closeSync(fd);
+    close(fd);
   } catch {
     // already closed
   }

@@ -100,6 +100,23 @@ describe.skipIf(!kvmAvailable)('a VM with a tiny PVH kernel', () => {
     expect(output()).toBe(`ready\n${text}`);
   });
 
+  it('stops even while its console output is not being read (the vCPU is blocked writing to a full pipe)', {
+    timeout: 20_000,
+  }, async () => {
+    // Print 4 KiB, then jump back to the start: endless output. Nobody reads vm.console.output, so the
+    // pipe fills and the vCPU thread blocks in write(2) until stop() interrupts it.
+    const text = 'x'.repeat(4096);
+    const jumpAt = 17; // printCode's length: the jump comes right after it
+    const jumpBack = [0xe9, ...new Uint8Array(new Int32Array([-(jumpAt + 5)]).buffer)];
+    const kernel = kernelFile('chatty', text, jumpBack);
+    const vm = await createVm(finalizeConfig({ kernel, memoryMiB: 16 }));
+    vms.push(vm);
+    await vm.start();
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // long enough to fill a 64 KiB pipe here
+    const exit = await vm.stop('test over');
+    expect(exit).toEqual({ reason: 'stopped', message: 'test over' });
+  });
+
   it('stops on request and counts I/O nobody claimed', async () => {
     // the echo guest polls the UART forever until stopped
     const { vm } = await boot(kernelFile('spin', '', ENDINGS.echo));

@@ -259,6 +259,16 @@ Napi::Value Gettid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(syscall(SYS_gettid)));
 }
 
+// write(fd, bytes of a buffer) once: the count written, or -errno. Unlike
+// fs.writeSync (libuv retries EINTR), a signal interrupts it, so a thread
+// blocked writing to a full pipe can be kicked.
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  size_t len = 0;
+  void* p = DataOf(info[1], &len);
+  ssize_t r = write(info[0].As<Napi::Number>().Int32Value(), p, len);
+  return r < 0 ? Neg(info.Env()) : Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
 // pipe2(O_CLOEXEC | flags) → [read end, write end], or -errno.
 Napi::Value Pipe(const Napi::CallbackInfo& info) {
   int fds[2];
@@ -297,6 +307,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["threadKill"] = Napi::Function::New(env, ThreadKill, "threadKill");
   exports["gettid"] = Napi::Function::New(env, Gettid, "gettid");
   exports["pipe"] = Napi::Function::New(env, Pipe, "pipe");
+  exports["write"] = Napi::Function::New(env, Write, "write");
   exports["pageSize"] = Napi::Function::New(env, PageSize, "pageSize");
   return exports;
 }

@@ -68,3 +68,14 @@ export function pipe(flags = 0): [number, number] {
   if (typeof r === 'number') check(r, 'pipe2');
   return r as [number, number];
 }
+
+/**
+ * One write(2) of `data`: the number of bytes written, or a negative errno
+ * (-EAGAIN when a non-blocking descriptor is full, -EINTR when a signal such
+ * as a thread kick interrupted it). Unlike `fs.writeSync`, which retries
+ * EINTR inside libuv, a blocked call here can be interrupted. No argument
+ * checks: the unchecked path for hot loops, like `ioctlRaw`.
+ */
+export function writeRaw(fd: number, data: Uint8Array): number {
+  return native().write(fd, data);
+}

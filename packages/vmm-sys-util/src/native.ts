@@ -37,6 +37,7 @@ export interface NativeBinding {
   threadKill(thread: bigint, signo: number): number;
   gettid(): number;
   pipe(flags: number): [number, number] | number;
+  write(fd: number, data: ArrayBuffer | ArrayBufferView): number;
   pageSize(): number;
 }
 

@@ -26,6 +26,7 @@ import {
   pipe,
   SysError,
   viewAt,
+  writeRaw,
 } from '../src/index.js';
 
 describe('ioctl numbers', () => {
@@ -211,6 +212,25 @@ describe('pipe', () => {
       const buf = Buffer.alloc(8);
       expect(readSync(r, buf)).toBe(5);
       expect(buf.subarray(0, 5).toString()).toBe('hello');
+    } finally {
+      close(r);
+      close(w);
+    }
+  });
+
+  it('writes once with writeRaw, and reports a full non-blocking pipe as -EAGAIN', async () => {
+    const { readSync } = await import('node:fs');
+    const [r, w] = pipe(0o4000); // O_NONBLOCK
+    try {
+      expect(writeRaw(w, Buffer.from('abc'))).toBe(3);
+      const buf = Buffer.alloc(3);
+      expect(readSync(r, buf)).toBe(3);
+      expect(buf.toString()).toBe('abc');
+      const chunk = new Uint8Array(65536);
+      let result = 0;
+      for (let i = 0; i < 64 && result >= 0; i++) result = writeRaw(w, chunk);
+      expect(result).toBe(-11); // EAGAIN
+      expect(writeRaw(-1, chunk)).toBe(-9); // EBADF
     } finally {
       close(r);
       close(w);
