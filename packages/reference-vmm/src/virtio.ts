@@ -96,7 +96,7 @@ export function openVirtioBackends(config: VmConfig): VirtioBackend[] {
       } catch (e) {
         throw new VmmError(
           'NET',
-          `network interface ${n.id}: cannot open TAP ${n.tap}: ${(e as Error).message}`,
+          `network interface ${n.id}: ${(e as Error).message}`,
           {
             cause: e,
           },
