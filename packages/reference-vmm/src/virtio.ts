@@ -94,13 +94,9 @@ export function openVirtioBackends(config: VmConfig): VirtioBackend[] {
           ...(n.create === true ? { create: true } : {}),
         });
       } catch (e) {
-        throw new VmmError(
-          'NET',
-          `network interface ${n.id}: ${(e as Error).message}`,
-          {
-            cause: e,
-          },
-        );
+        throw new VmmError('NET', `network interface ${n.id}: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       out.push({ kind: 'net', id: n.id, spec, release: () => closeNetDeviceSpec(spec) });
     }
