@@ -4,7 +4,7 @@
  * a running guest cleanly.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,5 +123,32 @@ describe.skipIf(!kvmAvailable)('signals', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(status);
     expect(stderr.trim()).toBe(`reference-vmm: stopped by ${signal}`);
+  });
+});
+
+describe.skipIf(!kvmAvailable || !existsSync('/usr/bin/script'))('on a terminal', () => {
+  it('switches it to raw mode, so Ctrl-C reaches the guest, and restores it afterwards', async () => {
+    const kernel = file('tty-echo', tinyKernel('ready\n', ENDINGS.echo));
+    const before = join(dir, 'stty-before');
+    const after = join(dir, 'stty-after');
+    // script(1) runs the program on a pseudo-terminal and copies our writes to it, as typing would.
+    const command = `stty -a > ${before}; ${process.execPath} ${BIN} --kernel ${kernel} --memory 16; echo status=$?; stty -a > ${after}`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let typed = false;
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString('latin1');
+      if (!typed && output.includes('ready')) {
+        typed = true;
+        // On a cooked terminal 0x03 would be SIGINT (status 130); in raw mode the echo guest gets it.
+        child.stdin.write('ab\x03cd\x04');
+      }
+    });
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(output).toContain('ab\x03cd');
+    expect(output).toMatch(/status=0/);
+    expect(readFileSync(before, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/m);
+    expect(readFileSync(after, 'utf8')).toMatch(/(^|\s)icanon(\s|$)/m);
+    expect(readFileSync(after, 'utf8')).toMatch(/(^|\s)isig(\s|$)/m);
   });
 });
